@@ -1,0 +1,3 @@
+from careerprep import create_app
+
+app = create_app()

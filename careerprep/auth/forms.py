@@ -1,0 +1,39 @@
+"""Sign-up and sign-in forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from .services import MAX_PASSWORD, MIN_PASSWORD, password_problem
+
+EMAIL_RE = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
+    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=254),
+                                            Regexp(EMAIL_RE, message="Enter an email address.")])
+    password = PasswordField(
+        "Password",
+        description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters. A long passphrase is best.",
+        validators=[DataRequired()],
+    )
+    confirm = PasswordField("Repeat password",
+                            validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)

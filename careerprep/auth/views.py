@@ -1,0 +1,114 @@
+"""Sign up, sign in and sign out."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db, limiter
+from ..htmx import is_htmx, is_safe_next, redirect_to
+from ..models import User
+from . import bp
+from .forms import LoginForm, RegisterForm
+from .services import authenticate, hash_password, normalise_email
+
+
+def _auth_limit() -> str:
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
+def _next_url() -> str:
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_next(target) else url_for("catalog.roles")
+
+
+def _start_session(user: User, remember: bool) -> None:
+    """Renew the session (no fixation) and sign the user in."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_auth_limit, methods=["POST"])
+def register() -> Response | str:
+    """Create an account and sign straight in."""
+    if current_user.is_authenticated:
+        return redirect_to(url_for("catalog.roles"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        email = normalise_email(form.email.data)
+        user = User(
+            email=email,
+            display_name=form.display_name.data.strip(),
+            password_hash=hash_password(form.password.data,
+                                        current_app.config["PASSWORD_HASH_METHOD"]),
+        )
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append("An account with this email already exists. Sign in instead.")
+        else:
+            _start_session(user, remember=False)
+            flash("Welcome to CareerPrep! Pick a role to start drilling.", "success")
+            return redirect_to(_next_url())
+    status = 422 if form.is_submitted() else 200
+    return make_response(render_template("auth/register.html", form=form), status)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_auth_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 303
+               and r.status_code != 204)
+def login() -> Response | str:
+    """Sign in; an unknown email and a wrong password get the same message."""
+    if current_user.is_authenticated:
+        return redirect_to(_next_url())
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data,
+                            current_app.config["PASSWORD_HASH_METHOD"])
+        if user is not None:
+            _start_session(user, remember=form.remember.data)
+            db.session.commit()  # keeps a rehashed password
+            return redirect_to(_next_url())
+        error = "Email or password is incorrect."
+    elif form.is_submitted():
+        error = "Enter your email and password."
+    status = 422 if form.is_submitted() else 200
+    next_target = request.args.get("next", "")
+    return make_response(
+        render_template("auth/login.html", form=form, error=error,
+                        next=next_target if is_safe_next(next_target) else ""),
+        status,
+    )
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """Sign out and drop the session."""
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect_to(url_for("core.index"))
+
+
+def unauthorized() -> Response:
+    """Send anonymous users to sign in; htmx gets an HX-Redirect instead of a swapped page."""
+    target = request.full_path if request.method == "GET" else request.path
+    target = target.rstrip("?")
+    url = url_for("auth.login", next=target if is_safe_next(target) else None)
+    if not is_htmx():
+        flash("Please sign in to continue.", "info")
+    return redirect_to(url)

@@ -1,0 +1,77 @@
+"""Configuration layers: defaults, then instance/config.py, then the environment (or a test mapping)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+# scrypt with N=2^17, r=8, p=1: the OWASP ASVS 5.0 minimum (Werkzeug's default is N=2^15).
+PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+
+
+class Defaults:
+    """Settings that apply unless the instance config or the environment overrides them."""
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: a long-open drill page works
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 1024 * 1024  # uploads larger than 1 MiB get 413
+    PASSWORD_HASH_METHOD = PASSWORD_HASH_METHOD
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    AUTH_RATE_LIMIT = "10 per minute"
+    NEW_CARDS_PER_DAY = 10
+    DESIRED_RETENTION = 0.9
+    FSRS_FUZZING = True
+    # A card shown but not rated within this time still counts at most this long.
+    MAX_ANSWER_SECONDS = 600
+
+
+def _secret_key(instance: Path) -> str:
+    """Return SECRET_KEY from the environment, or a key generated once into instance/secret_key."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _env_flag(name: str) -> bool | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    """Layer defaults, instance config and environment (or the test mapping) onto app.config."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'careerprep.sqlite'}"
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+        app.config.setdefault("SESSION_COOKIE_SECURE", False)
+        return
+    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+    if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    # Cookies are Secure outside debug; SESSION_COOKIE_SECURE=0 allows plain-HTTP local serving.
+    secure = _env_flag("SESSION_COOKIE_SECURE")
+    if secure is None:
+        secure = not app.debug
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure

@@ -1,0 +1,227 @@
+"""Typed models: users, the role → set → question catalogue, per-user card state and the review log."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Normalise a datetime to aware UTC (SQLite hands back naive values)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC that always comes back timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        value = as_utc(value)
+        if value is not None and dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return as_utc(value)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalised (trimmed, lower-case) so uniqueness is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped to invalidate every session and remember-me cookie issued before.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    def get_id(self) -> str:
+        """Flask-Login id: the user id and session version, so bumping the version ends sessions."""
+        return f"{self.id}:{self.session_version}"
+
+
+class Role(db.Model):
+    __tablename__ = "role"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    sets: Mapped[list[QuestionSet]] = relationship(
+        back_populates="role", order_by="QuestionSet.id"
+    )
+
+
+class QuestionSet(db.Model):
+    __tablename__ = "question_set"
+    __table_args__ = (UniqueConstraint("role_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    role: Mapped[Role] = relationship(back_populates="sets")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="question_set", order_by="Question.id"
+    )
+
+
+class Question(db.Model):
+    __tablename__ = "question"
+    __table_args__ = (
+        UniqueConstraint("set_id", "key"),
+        CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("question_set.id"), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    prompt: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    key_points: Mapped[list[str]] = mapped_column(JSON, default=list)
+    category: Mapped[str] = mapped_column(String(120))
+    difficulty: Mapped[int] = mapped_column(Integer, default=2)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Order within its set; new cards are introduced easiest first, interleaving the sets.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    question_set: Mapped[QuestionSet] = relationship(back_populates="questions")
+
+
+class CardState(db.Model):
+    """One user's FSRS memory state for one question; absent until the first rating."""
+
+    __tablename__ = "card_state"
+    __table_args__ = (
+        UniqueConstraint("user_id", "question_id"),
+        Index("ix_card_state_user_id_due", "user_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    state: Mapped[int] = mapped_column(Integer)  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: Mapped[int | None] = mapped_column(Integer)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_review: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    introduced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    question: Mapped[Question] = relationship()
+
+
+class Review(db.Model):
+    """The immutable review log: the source of truth from which card state can be rebuilt."""
+
+    __tablename__ = "review"
+    __table_args__ = (
+        Index("ix_review_user_id_reviewed_at", "user_id", "reviewed_at"),
+        CheckConstraint("rating BETWEEN 1 AND 4", name="rating_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    # The one-time token of the card showing that was rated; a second submit finds it and records nothing.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # What the review produced.
+    state: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int | None] = mapped_column(Integer)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column(UTCDateTime)
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+
+
+def _sqlite_local_date(stamp: str | None, tz_name: str) -> str | None:
+    """SQL helper for SQLite: the calendar date of a stored UTC timestamp in a time zone."""
+    if stamp is None:
+        return None
+    moment = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
+    return moment.astimezone(zone(tz_name)).date().isoformat()
+
+
+def zone(name: str) -> ZoneInfo:
+    """A time zone by IANA name, falling back to UTC for an unknown name."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_date(column: Any, tz_name: str) -> Any:
+    """SQL expression: the user's local calendar date of a UTC timestamp column."""
+    if db.engine.dialect.name == "sqlite":
+        return func.local_date(column, tz_name)
+    return func.date(func.timezone(tz_name, column))
+
+
+def register_engine_hooks(app: Flask) -> None:
+    """Per-connection SQLite settings (foreign keys, WAL, busy timeout) and SQL helpers."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+        dbapi_connection.create_function("power", 2, math.pow, deterministic=True)
+        dbapi_connection.create_function("local_date", 2, _sqlite_local_date, deterministic=True)
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", on_connect)

@@ -1,0 +1,99 @@
+"""The only module that talks to fsrs: card conversion, reviews, interval previews, recall."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from fsrs import Card, Rating, Scheduler, State
+
+from .models import CardState, as_utc
+
+RATING_LABELS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+STATE_LABELS = {int(State.Learning): "Learning", int(State.Review): "Review",
+                int(State.Relearning): "Relearning"}
+REVIEW_STATE = int(State.Review)
+
+
+@lru_cache(maxsize=64)
+def scheduler(desired_retention: float = 0.9, fuzzing: bool = True) -> Scheduler:
+    """A cached FSRS scheduler for one retention target (schedulers are immutable in use)."""
+    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzzing)
+
+
+def to_card(question_id: int, state: CardState | None, now: datetime) -> Card:
+    """The fsrs Card for a user's state on a question (a fresh card when never reviewed)."""
+    if state is None:
+        return Card(card_id=question_id, due=now)
+    return Card(
+        card_id=question_id,
+        state=State(state.state),
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=as_utc(state.due),
+        last_review=as_utc(state.last_review),
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one rating does to a card."""
+
+    card: Card
+    lapsed: bool
+
+    @property
+    def interval(self) -> timedelta:
+        return self.card.due - self.card.last_review
+
+
+def review(sched: Scheduler, card: Card, rating: int, now: datetime) -> Outcome:
+    """Apply a rating (1–4) at `now` and return the new card."""
+    new_card, _log = sched.review_card(card, Rating(rating), review_datetime=now)
+    lapsed = card.state == State.Review and rating == int(Rating.Again)
+    return Outcome(card=new_card, lapsed=lapsed)
+
+
+def previews(sched: Scheduler, card: Card, now: datetime) -> dict[int, timedelta]:
+    """The interval each of the four ratings would give, for the buttons."""
+    return {r: review(sched, card, r, now).interval for r in RATING_LABELS}
+
+
+def apply(state: CardState, outcome: Outcome) -> None:
+    """Copy a reviewed card onto the stored state and bump the counters."""
+    card = outcome.card
+    state.state = int(card.state)
+    state.step = card.step
+    state.stability = card.stability
+    state.difficulty = card.difficulty
+    state.due = card.due
+    state.last_review = card.last_review
+    state.reps = (state.reps or 0) + 1
+    state.lapses = (state.lapses or 0) + (1 if outcome.lapsed else 0)
+
+
+def retrievability(sched: Scheduler, stability: float | None, last_review: datetime | None,
+                   now: datetime) -> float:
+    """Predicted probability of recalling a card at `now` (0 for a card never reviewed)."""
+    if stability is None or last_review is None:
+        return 0.0
+    card = Card(card_id=0, state=State.Review, stability=stability, difficulty=5.0,
+                due=now, last_review=as_utc(last_review))
+    return sched.get_card_retrievability(card, now)
+
+
+def format_interval(delta: timedelta) -> str:
+    """A short human interval: 1m, 10m, 3h, 4d, 2mo, 1.5y."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))}m"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{round(days / 30)}mo"
+    return f"{days / 365:.1f}y".replace(".0y", "y")

@@ -1,0 +1,51 @@
+"""Markdown rendering (sanitised once, here) and template helpers."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import nh3
+from flask import Flask
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from .scheduling import RATING_LABELS, format_interval
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    "table"
+)
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "del", "img",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "code": {"class"},
+    "ol": {"start"},
+}
+
+
+@lru_cache(maxsize=4096)
+def _render_markdown(text: str) -> str:
+    html = _md.render(text)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Question Markdown as sanitised HTML: the only place question text is marked safe."""
+    return Markup(_render_markdown(text or ""))  # noqa: S704 (sanitised by nh3 above)
+
+
+def register(app: Flask) -> None:
+    """Expose the helpers to templates."""
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(format_interval, "interval")
+    app.jinja_env.globals["RATING_LABELS"] = RATING_LABELS

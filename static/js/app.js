@@ -25,6 +25,16 @@
     announce(card.getAttribute("data-announce"));
   }
 
+  // While htmx is swapping the card, the new buttons exist before htmx has bound them; a key
+  // pressed then would fall back to a full page submit. Hold it and run it once the card settles.
+  var swapping = false;
+  var pending = null;
+
+  function act(fn) {
+    if (swapping) pending = fn;
+    else fn();
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
     if (isTyping(event.target)) return;
@@ -35,26 +45,45 @@
       var reveal = card.querySelector("#reveal");
       // Enter on a focused link or button already activates it: leave that to the browser.
       var onControl = event.target.closest && event.target.closest("a, button, summary");
-      if (reveal && !(key === "Enter" && onControl)) {
+      if (swapping || (reveal && !(key === "Enter" && onControl))) {
         event.preventDefault();
-        reveal.click();
+        act(function () {
+          var current = document.querySelector("#card #reveal");
+          if (current) current.click();
+        });
       }
       return;
     }
     if (/^[1-4]$/.test(key)) {
-      var button = card.querySelector('button[name="rating"][value="' + key + '"]');
-      if (button && !button.disabled) {
-        event.preventDefault();
-        button.click();
-      }
+      if (!swapping && !card.querySelector('button[name="rating"]')) return;
+      event.preventDefault();
+      act(function () {
+        var button = document.querySelector('#card button[name="rating"][value="' + key + '"]');
+        if (button && !button.disabled) button.click();
+      });
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail && event.detail.target && event.detail.target.id === "card") focusCard();
+  function targetsCard(event) {
+    var target = event.detail && event.detail.target;
+    return !!(target && target.id === "card");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (targetsCard(event)) swapping = true;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // A failed request swaps nothing into the card: stop holding keys.
+    if (targetsCard(event) && !event.detail.successful) swapping = false;
   });
   document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail && event.detail.target;
-    if (target && target.id === "card") focusCard();
+    if (!targetsCard(event)) return;
+    swapping = false;
+    focusCard();
+    if (pending) {
+      var next = pending;
+      pending = null;
+      next();
+    }
   });
 })();

@@ -1,0 +1,82 @@
+"""Live server and Chromium for the browser tests (marked e2e)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from careerprep import create_app
+from careerprep.banks import seed
+from careerprep.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic",
+                 "--no-first-run"]
+
+
+def require_chromium() -> None:
+    """Skip without Chromium or Playwright, unless REQUIRE_E2E=1 makes that a failure."""
+    missing = None
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        missing = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "playwright is not installed (pip install -e '.[dev]')"
+    if missing:
+        if os.environ.get("REQUIRE_E2E") == "1":
+            pytest.fail(f"REQUIRE_E2E=1 but {missing}")
+        pytest.skip(missing)
+
+
+@contextmanager
+def live_server(tmp_path: Path, **config) -> Iterator[str]:
+    """Serve a fresh, seeded CareerPrep on a free local port; yield its base URL."""
+    app = create_app({
+        "TESTING": False,
+        "SECRET_KEY": "e2e-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "FSRS_FUZZING": False,
+        **config,
+    })
+    with app.app_context():
+        db.create_all()
+        seed()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@contextmanager
+def chromium(**context_options):
+    """A headless Debian Chromium page driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(**context_options)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            yield page, errors
+        finally:
+            browser.close()

@@ -1,0 +1,71 @@
+"""Real Chromium: register, open Software Systems Engineer, drill by keyboard, see the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import chromium, live_server, require_chromium
+
+pytestmark = pytest.mark.e2e
+
+FOCUS_ON_CARD = "document.activeElement && document.activeElement.id === 'card-heading'"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _chromium_available():
+    require_chromium()
+
+
+def register(page, base: str, email: str = "learner@example.com") -> None:
+    page.goto(f"{base}/auth/register")
+    page.get_by_label("Your name").fill("Learner")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_label("Repeat password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{base}/roles")
+
+
+def test_register_drill_five_cards_by_keyboard_and_see_them_on_the_dashboard(tmp_path):
+    with live_server(tmp_path) as base, chromium() as (page, errors):
+        register(page, base)
+        page.get_by_role("link", name="Software Systems Engineer").click()
+        page.get_by_role("link", name="Start drilling").click()
+        page.wait_for_url(f"{base}/roles/software-systems-engineer/drill")
+        # A marker that survives only if htmx swaps cards in place (no full page loads).
+        page.evaluate("window.__sameDocument = true")
+        seen_prompts = []
+        for _ in range(5):
+            prompt = page.locator("#card .prompt").inner_text()
+            seen_prompts.append(prompt)
+            page.keyboard.press("Space")
+            page.locator('#card button[name="rating"][value="3"]').wait_for()
+            page.wait_for_function(FOCUS_ON_CARD, timeout=5000)
+            page.keyboard.press("3")
+            page.locator('#card[data-announce="Rated Good. Next card."] #reveal').wait_for()
+            page.wait_for_function(FOCUS_ON_CARD, timeout=5000)
+        assert len(set(seen_prompts)) == 5
+        # The live region announced the last rating for screen readers.
+        page.wait_for_function("document.getElementById('status').textContent.includes('Rated Good')")
+        assert page.evaluate("window.__sameDocument") is True
+        page.goto(f"{base}/dashboard")
+        assert page.locator("#reviews-today").inner_text() == "5"
+        assert page.get_by_role("heading", name="Software Systems Engineer").is_visible()
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+        assert errors == []
+
+
+def test_drill_works_without_javascript(tmp_path):
+    with live_server(tmp_path) as base, chromium(java_script_enabled=False) as (page, errors):
+        register(page, base, email="nojs@example.com")
+        page.goto(f"{base}/roles/software-systems-engineer/drill")
+        for _ in range(2):
+            page.get_by_role("link", name="Show answer").click()
+            page.get_by_role("button", name="Good").click()
+            page.wait_for_url(f"{base}/roles/software-systems-engineer/drill")
+        page.goto(f"{base}/dashboard")
+        assert page.locator("#reviews-today").inner_text() == "2"

@@ -8,7 +8,8 @@ import click
 from flask import Blueprint, current_app
 
 from .auth.services import hash_password, normalise_email, password_problem
-from .banks import BankError, seed as seed_banks
+from .banks import BankError
+from .banks import seed as seed_banks
 from .extensions import db
 from .models import User
 

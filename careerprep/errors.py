@@ -43,8 +43,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Response:
-        return render_error(400, "Your form expired or was sent without its security token. "
-                                 "Reload the page and try again.")
+        return render_error(
+            400, "Your form expired or was sent without its security token. Reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

@@ -89,9 +89,7 @@ class Role(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(Text, default="")
 
-    sets: Mapped[list[QuestionSet]] = relationship(
-        back_populates="role", order_by="QuestionSet.id"
-    )
+    sets: Mapped[list[QuestionSet]] = relationship(back_populates="role", order_by="QuestionSet.id")
 
 
 class QuestionSet(db.Model):
@@ -106,9 +104,7 @@ class QuestionSet(db.Model):
     published: Mapped[bool] = mapped_column(Boolean, default=True)
 
     role: Mapped[Role] = relationship(back_populates="sets")
-    questions: Mapped[list[Question]] = relationship(
-        back_populates="question_set", order_by="Question.id"
-    )
+    questions: Mapped[list[Question]] = relationship(back_populates="question_set", order_by="Question.id")
 
 
 class Question(db.Model):

@@ -11,8 +11,11 @@ from fsrs import Card, Rating, Scheduler, State
 from .models import CardState, as_utc
 
 RATING_LABELS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
-STATE_LABELS = {int(State.Learning): "Learning", int(State.Review): "Review",
-                int(State.Relearning): "Relearning"}
+STATE_LABELS = {
+    int(State.Learning): "Learning",
+    int(State.Review): "Review",
+    int(State.Relearning): "Relearning",
+}
 REVIEW_STATE = int(State.Review)
 
 
@@ -74,13 +77,20 @@ def apply(state: CardState, outcome: Outcome) -> None:
     state.lapses = (state.lapses or 0) + (1 if outcome.lapsed else 0)
 
 
-def retrievability(sched: Scheduler, stability: float | None, last_review: datetime | None,
-                   now: datetime) -> float:
+def retrievability(
+    sched: Scheduler, stability: float | None, last_review: datetime | None, now: datetime
+) -> float:
     """Predicted probability of recalling a card at `now` (0 for a card never reviewed)."""
     if stability is None or last_review is None:
         return 0.0
-    card = Card(card_id=0, state=State.Review, stability=stability, difficulty=5.0,
-                due=now, last_review=as_utc(last_review))
+    card = Card(
+        card_id=0,
+        state=State.Review,
+        stability=stability,
+        difficulty=5.0,
+        due=now,
+        last_review=as_utc(last_review),
+    )
     return sched.get_card_retrievability(card, now)
 
 

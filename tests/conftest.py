@@ -61,8 +61,7 @@ def make_user(app, **overrides) -> User:
     fields = {
         "email": f"user{n}@example.com",
         "display_name": f"User {n}",
-        "password_hash": generate_password_hash(overrides.pop("password", PASSWORD),
-                                                method=FAST_HASH),
+        "password_hash": generate_password_hash(overrides.pop("password", PASSWORD), method=FAST_HASH),
     }
     fields.update(overrides)
     with app.app_context():
@@ -82,8 +81,7 @@ class AuthActions:
         self._client = client
 
     def login(self, email: str, password: str = PASSWORD, **extra):
-        return self._client.post("/auth/login", data={"email": email, "password": password,
-                                                      **extra})
+        return self._client.post("/auth/login", data={"email": email, "password": password, **extra})
 
     def logout(self):
         return self._client.post("/auth/logout")
@@ -107,29 +105,36 @@ def logged_in(app, client, auth, user):
     return client
 
 
-def bank_dict(role_slug: str = "test-role", n_questions: int = 5, set_slug: str = "basics",
-              published: bool = True, categories: tuple[str, ...] = ("Alpha", "Beta")) -> dict:
+def bank_dict(
+    role_slug: str = "test-role",
+    n_questions: int = 5,
+    set_slug: str = "basics",
+    published: bool = True,
+    categories: tuple[str, ...] = ("Alpha", "Beta"),
+) -> dict:
     """A small valid bank."""
     return {
         "role": {"slug": role_slug, "title": f"Role {role_slug}", "summary": "A test role."},
-        "sets": [{
-            "slug": set_slug,
-            "title": f"Set {set_slug}",
-            "description": "Test set.",
-            "published": published,
-            "questions": [
-                {
-                    "key": f"q-{i}",
-                    "prompt": f"Question number {i}?",
-                    "answer": f"Answer number {i}.",
-                    "key_points": ["first point", "second point", "third point"],
-                    "category": categories[i % len(categories)],
-                    "difficulty": 1 + i % 3,
-                    "tags": ["test"],
-                }
-                for i in range(n_questions)
-            ],
-        }],
+        "sets": [
+            {
+                "slug": set_slug,
+                "title": f"Set {set_slug}",
+                "description": "Test set.",
+                "published": published,
+                "questions": [
+                    {
+                        "key": f"q-{i}",
+                        "prompt": f"Question number {i}?",
+                        "answer": f"Answer number {i}.",
+                        "key_points": ["first point", "second point", "third point"],
+                        "category": categories[i % len(categories)],
+                        "difficulty": 1 + i % 3,
+                        "tags": ["test"],
+                    }
+                    for i in range(n_questions)
+                ],
+            }
+        ],
     }
 
 

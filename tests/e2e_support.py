@@ -17,9 +17,15 @@ from careerprep.banks import seed
 from careerprep.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 def require_chromium() -> None:
@@ -41,14 +47,16 @@ def require_chromium() -> None:
 @contextmanager
 def live_server(tmp_path: Path, **config) -> Iterator[str]:
     """Serve a fresh, seeded CareerPrep on a free local port; yield its base URL."""
-    app = create_app({
-        "TESTING": False,
-        "SECRET_KEY": "e2e-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
-        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-        "FSRS_FUZZING": False,
-        **config,
-    })
+    app = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "e2e-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+            "FSRS_FUZZING": False,
+            **config,
+        }
+    )
     with app.app_context():
         db.create_all()
         seed()

@@ -19,8 +19,9 @@ def admin_urls(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin"):
             continue
-        values = {arg: 1 if "int" in str(rule._converters.get(arg, "")).lower() else "x"
-                  for arg in rule.arguments}
+        values = {
+            arg: 1 if "int" in str(rule._converters.get(arg, "")).lower() else "x" for arg in rule.arguments
+        }
         with app.test_request_context():
             from flask import url_for
 
@@ -57,14 +58,14 @@ def admin(app, client, auth):
 
 
 def upload(client, content: bytes, filename="bank.yaml"):
-    return client.post("/admin/", data={"bank": (io.BytesIO(content), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/", data={"bank": (io.BytesIO(content), filename)}, content_type="multipart/form-data"
+    )
 
 
 def counts(app):
     with app.app_context():
-        return tuple(db.session.scalar(db.select(db.func.count(m.id)))
-                     for m in (Role, QuestionSet, Question))
+        return tuple(db.session.scalar(db.select(db.func.count(m.id))) for m in (Role, QuestionSet, Question))
 
 
 def test_admin_page_lists_roles_and_sets(app, admin):
@@ -97,8 +98,7 @@ def test_reupload_updates_by_key(app, admin):
     assert upload(admin, yaml.safe_dump(bank).encode()).status_code == 303
     assert counts(app) == (1, 1, 2)
     with app.app_context():
-        assert db.session.scalar(db.select(Question.answer).filter_by(key="q-0")) == \
-            "A better answer."
+        assert db.session.scalar(db.select(Question.answer).filter_by(key="q-0")) == "A better answer."
 
 
 def test_invalid_bank_lists_every_error_and_writes_nothing(app, admin):
@@ -118,14 +118,17 @@ def test_invalid_bank_lists_every_error_and_writes_nothing(app, admin):
     assert counts(app) == (0, 0, 0)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"role: [unclosed", "YAML syntax error"),
-    (b"\xff\xfe\x00bad", "not UTF-8 text"),
-    (b"role: {slug: a, title: A}\nrole: {slug: b, title: B}\nsets: []", "duplicate key"),
-    (b"- just\n- a list", "must be a mapping"),
-    (b"", "must be a mapping"),
-    (b"!!python/object/apply:os.system ['echo hi']", "YAML syntax error"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"role: [unclosed", "YAML syntax error"),
+        (b"\xff\xfe\x00bad", "not UTF-8 text"),
+        (b"role: {slug: a, title: A}\nrole: {slug: b, title: B}\nsets: []", "duplicate key"),
+        (b"- just\n- a list", "must be a mapping"),
+        (b"", "must be a mapping"),
+        (b"!!python/object/apply:os.system ['echo hi']", "YAML syntax error"),
+    ],
+)
 def test_malformed_files_get_clear_messages(app, admin, content, message):
     response = upload(admin, content)
     assert response.status_code == 422
@@ -145,11 +148,12 @@ def test_wrong_extension_and_missing_file(app, admin):
 def test_oversized_upload_is_413(app, admin):
     # Built by hand: the test client's own encoder spools big bodies to an unclosed temp file.
     boundary = "cpboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"bank\"; "
-            f"filename=\"big.yaml\"\r\nContent-Type: application/yaml\r\n\r\n").encode()
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="bank"; '
+        f'filename="big.yaml"\r\nContent-Type: application/yaml\r\n\r\n'
+    ).encode()
     body += b"#" * (1024 * 1024 + 10) + f"\r\n--{boundary}--\r\n".encode()
-    response = admin.post("/admin/", data=body,
-                          content_type=f"multipart/form-data; boundary={boundary}")
+    response = admin.post("/admin/", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
     assert b"1 MiB" in response.data
     assert counts(app) == (0, 0, 0)

@@ -12,12 +12,19 @@ from careerprep.models import User
 from tests.conftest import PASSWORD, make_user
 
 
-def register(client, email="new@example.com", password="a good long password", confirm=None,
-             name="New Person", **extra):
-    return client.post("/auth/register", data={
-        "display_name": name, "email": email, "password": password,
-        "confirm": password if confirm is None else confirm,
-    }, **extra)
+def register(
+    client, email="new@example.com", password="a good long password", confirm=None, name="New Person", **extra
+):
+    return client.post(
+        "/auth/register",
+        data={
+            "display_name": name,
+            "email": email,
+            "password": password,
+            "confirm": password if confirm is None else confirm,
+        },
+        **extra,
+    )
 
 
 def test_register_creates_user_and_signs_in(app, client):
@@ -40,11 +47,14 @@ def test_register_duplicate_email_is_case_insensitive(app, client, user):
         assert db.session.scalar(db.select(db.func.count(User.id))) == 1
 
 
-@pytest.mark.parametrize(("password", "confirm", "message"), [
-    ("short", None, b"at least 8 characters"),
-    ("x" * 129, None, b"at most 128 characters"),
-    ("a good long password", "something else", b"Passwords differ"),
-])
+@pytest.mark.parametrize(
+    ("password", "confirm", "message"),
+    [
+        ("short", None, b"at least 8 characters"),
+        ("x" * 129, None, b"at most 128 characters"),
+        ("a good long password", "something else", b"Passwords differ"),
+    ],
+)
 def test_register_rejects_bad_passwords(app, client, password, confirm, message):
     response = register(client, password=password, confirm=confirm)
     assert response.status_code == 422
@@ -67,9 +77,15 @@ def test_password_boundaries_accepted(app, client):
 
 
 def test_production_hash_is_scrypt_n_2_17(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "s", "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite'}",
-                      "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "s",
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite'}",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         db.create_all()
     client = app.test_client()
@@ -139,13 +155,23 @@ def test_session_version_bump_ends_sessions(app, client, auth, user):
     assert client.get("/dashboard").status_code == 303
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "/\\evil.example", "https:evil.example", "https://evil.example/x",
-    "\\\\evil.example", " //evil.example", "/\tevil.example", "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "https://evil.example/x",
+        "\\\\evil.example",
+        " //evil.example",
+        "/\tevil.example",
+        "javascript:alert(1)",
+    ],
+)
 def test_next_never_leaves_the_site(client, auth, user, target):
-    response = client.post("/auth/login", query_string={"next": target},
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/auth/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
     assert response.status_code == 303
     location = response.headers["Location"]
     parts = urlsplit(location)
@@ -156,8 +182,9 @@ def test_next_never_leaves_the_site(client, auth, user, target):
 
 
 def test_next_within_the_site_is_followed(client, user):
-    response = client.post("/auth/login", query_string={"next": "/dashboard"},
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/auth/login", query_string={"next": "/dashboard"}, data={"email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/dashboard"
 
 
@@ -198,8 +225,9 @@ def test_csrf_token_in_htmx_header_is_accepted(csrf_app):
     user = make_user(csrf_app)
     page = client.get("/auth/login").get_data(as_text=True)
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD},
-                           headers={"X-CSRFToken": token})
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD}, headers={"X-CSRFToken": token}
+    )
     assert response.status_code == 303
 
 
@@ -208,8 +236,10 @@ def test_login_is_rate_limited_with_a_clear_page(app_config):
     with app.app_context():
         db.create_all()
     client = app.test_client()
-    statuses = [client.post("/auth/login", data={"email": "x@example.com", "password": "wrong pass"}
-                            ).status_code for _ in range(11)]
+    statuses = [
+        client.post("/auth/login", data={"email": "x@example.com", "password": "wrong pass"}).status_code
+        for _ in range(11)
+    ]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
     response = client.post("/auth/login", data={"email": "x@example.com", "password": "wrong pass"})
@@ -221,6 +251,5 @@ def test_register_is_rate_limited(app_config):
     with app.app_context():
         db.create_all()
     client = app.test_client()
-    statuses = [register(client, email=f"x{i}@example.com", password="short").status_code
-                for i in range(11)]
+    statuses = [register(client, email=f"x{i}@example.com", password="short").status_code for i in range(11)]
     assert statuses[-1] == 429

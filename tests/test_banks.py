@@ -15,8 +15,7 @@ from tests.conftest import bank_dict, load_bank, make_user
 
 
 def row_counts():
-    return tuple(db.session.scalar(db.select(db.func.count(m.id)))
-                 for m in (Role, QuestionSet, Question))
+    return tuple(db.session.scalar(db.select(db.func.count(m.id))) for m in (Role, QuestionSet, Question))
 
 
 def test_bundled_banks_validate():
@@ -32,7 +31,8 @@ def test_software_systems_engineer_bank_is_deep_enough(app):
         role = db.session.scalar(db.select(Role).filter_by(slug="software-systems-engineer"))
         assert role is not None
         questions = db.session.scalars(
-            db.select(Question).join(QuestionSet).where(QuestionSet.role_id == role.id)).all()
+            db.select(Question).join(QuestionSet).where(QuestionSet.role_id == role.id)
+        ).all()
     assert len(questions) >= 40
     categories = {q.category for q in questions}
     assert len(categories) >= 8
@@ -66,14 +66,27 @@ def test_edited_bank_updates_by_key_and_keeps_progress(app, tmp_path: Path):
         from datetime import UTC, datetime
 
         now = datetime.now(UTC)
-        db.session.add(CardState(user_id=user.id, question_id=question.id, state=2, step=None,
-                                 stability=4.0, difficulty=5.0, due=now, last_review=now,
-                                 reps=3, lapses=1, introduced_at=now))
+        db.session.add(
+            CardState(
+                user_id=user.id,
+                question_id=question.id,
+                state=2,
+                step=None,
+                stability=4.0,
+                difficulty=5.0,
+                due=now,
+                last_review=now,
+                reps=3,
+                lapses=1,
+                introduced_at=now,
+            )
+        )
         db.session.commit()
         original_id = question.id
     bank["sets"][0]["questions"][1]["prompt"] = "A reworded question?"
-    bank["sets"][0]["questions"].append({**bank["sets"][0]["questions"][0], "key": "q-new",
-                                         "prompt": "Brand new?"})
+    bank["sets"][0]["questions"].append(
+        {**bank["sets"][0]["questions"][0], "key": "q-new", "prompt": "Brand new?"}
+    )
     path.write_text(yaml.safe_dump(bank))
     with app.app_context():
         summary = seed(tmp_path)
@@ -97,23 +110,35 @@ def test_invalid_bank_file_makes_seed_write_nothing(app, runner, tmp_path: Path)
         assert row_counts() == (0, 0, 0)
 
 
-@pytest.mark.parametrize(("mutate", "error"), [
-    (lambda b: b.pop("role"), "role: required"),
-    (lambda b: b["role"].update(slug="Not A Slug"), "role.slug: use lowercase letters"),
-    (lambda b: b.update(sets=[]), "sets: required"),
-    (lambda b: b["sets"][0]["questions"][1].update(key="q-0"),
-     "sets[0].questions[1].key: duplicate of sets[0].questions[0]"),
-    (lambda b: b["sets"][0]["questions"][0].update(tags="oops"),
-     "sets[0].questions[0].tags: must be a list"),
-    (lambda b: b["sets"][0]["questions"][0].update(difficulty=True),
-     "sets[0].questions[0].difficulty: must be 1, 2 or 3"),
-    (lambda b: b["sets"][0]["questions"][0].update(prompt=["a"]),
-     "sets[0].questions[0].prompt: must be text"),
-    (lambda b: b["sets"][0]["questions"][0].update(key_points=["a"] * 7),
-     "sets[0].questions[0].key_points: needs 3 to 6 items, got 7"),
-    (lambda b: b["sets"][0].update(published="yes please"),
-     "sets[0].published: must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "error"),
+    [
+        (lambda b: b.pop("role"), "role: required"),
+        (lambda b: b["role"].update(slug="Not A Slug"), "role.slug: use lowercase letters"),
+        (lambda b: b.update(sets=[]), "sets: required"),
+        (
+            lambda b: b["sets"][0]["questions"][1].update(key="q-0"),
+            "sets[0].questions[1].key: duplicate of sets[0].questions[0]",
+        ),
+        (
+            lambda b: b["sets"][0]["questions"][0].update(tags="oops"),
+            "sets[0].questions[0].tags: must be a list",
+        ),
+        (
+            lambda b: b["sets"][0]["questions"][0].update(difficulty=True),
+            "sets[0].questions[0].difficulty: must be 1, 2 or 3",
+        ),
+        (
+            lambda b: b["sets"][0]["questions"][0].update(prompt=["a"]),
+            "sets[0].questions[0].prompt: must be text",
+        ),
+        (
+            lambda b: b["sets"][0]["questions"][0].update(key_points=["a"] * 7),
+            "sets[0].questions[0].key_points: needs 3 to 6 items, got 7",
+        ),
+        (lambda b: b["sets"][0].update(published="yes please"), "sets[0].published: must be true or false"),
+    ],
+)
 def test_validation_names_item_and_field(mutate, error):
     bank = bank_dict()
     mutate(bank)
@@ -132,8 +157,9 @@ def test_parse_refuses_python_tags_and_duplicate_keys():
 def test_script_in_markdown_comes_out_inert(app, logged_in):
     bank = bank_dict(n_questions=1)
     question = bank["sets"][0]["questions"][0]
-    question["prompt"] = ("What does <script>alert('x')</script> do? "
-                          "[link](javascript:alert(1)) <img src=x onerror=alert(1)>")
+    question["prompt"] = (
+        "What does <script>alert('x')</script> do? [link](javascript:alert(1)) <img src=x onerror=alert(1)>"
+    )
     question["answer"] = "<script>document.cookie</script>\n\n```html\n<script>ok</script>\n```"
     load_bank(app, bank)
     html = logged_in.get("/roles/test-role/drill").get_data(as_text=True)

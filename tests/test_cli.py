@@ -8,8 +8,9 @@ from tests.conftest import make_user
 
 
 def test_create_admin_from_stdin(app, runner):
-    result = runner.invoke(args=["create-admin", "Boss@Example.com", "--password-stdin"],
-                           input="a strong password\n")
+    result = runner.invoke(
+        args=["create-admin", "Boss@Example.com", "--password-stdin"], input="a strong password\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin boss@example.com" in result.output
     with app.app_context():
@@ -19,8 +20,9 @@ def test_create_admin_from_stdin(app, runner):
 
 
 def test_create_admin_prompts_for_the_password(app, runner):
-    result = runner.invoke(args=["create-admin", "boss@example.com"],
-                           input="a strong password\na strong password\n")
+    result = runner.invoke(
+        args=["create-admin", "boss@example.com"], input="a strong password\na strong password\n"
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(db.select(User.is_admin))
@@ -36,8 +38,7 @@ def test_create_admin_promotes_an_existing_user(app, runner):
 
 
 def test_create_admin_refuses_a_weak_password(app, runner):
-    result = runner.invoke(args=["create-admin", "boss@example.com", "--password-stdin"],
-                           input="short\n")
+    result = runner.invoke(args=["create-admin", "boss@example.com", "--password-stdin"], input="short\n")
     assert result.exit_code != 0
     assert "at least 8 characters" in result.output
     with app.app_context():

@@ -9,7 +9,7 @@ import pytest
 
 from careerprep.extensions import db
 from careerprep.models import CardState, Question, Review
-from tests.conftest import bank_dict, count_queries, load_bank, make_user, rating_token, reveal_url
+from tests.conftest import count_queries, load_bank, make_user, rating_token, reveal_url
 
 DRILL = "/roles/test-role/drill"
 
@@ -72,7 +72,7 @@ def test_reveal_as_page_and_fragment(logged_in, bank, htmx):
     for label in ("Again", "Hard", "Good", "Easy"):
         assert label in html
     assert 'name="rating" value="3"' in html
-    assert "Good</span> <span class=\"rate-interval\">· 10m" in html  # fsrs: new card, Good → 10 min
+    assert 'Good</span> <span class="rate-interval">· 10m' in html  # fsrs: new card, Good → 10 min
 
 
 def test_rating_records_one_review_and_the_fsrs_state(app, logged_in, bank, user):
@@ -91,7 +91,8 @@ def test_rating_records_one_review_and_the_fsrs_state(app, logged_in, bank, user
         # Replay through fsrs directly: same state.
         card = fsrs.Card(card_id=state.question_id, due=review.reviewed_at)
         expected, _ = fsrs.Scheduler(enable_fuzzing=False).review_card(
-            card, fsrs.Rating.Good, review_datetime=review.reviewed_at)
+            card, fsrs.Rating.Good, review_datetime=review.reviewed_at
+        )
         assert state.state == int(expected.state) == review.state
         assert state.step == expected.step
         assert state.stability == pytest.approx(expected.stability)
@@ -127,11 +128,19 @@ def test_double_submit_records_once(app, logged_in, bank, htmx):
         assert db.session.scalar(db.select(Review.rating)) == 3
 
 
-@pytest.mark.parametrize("form", [
-    {"rating": "5"}, {"rating": "0"}, {"rating": "good"}, {"rating": ""}, {},
-    {"rating": "3", "token": "forged"}, {"rating": "3", "token": ""},
-    {"rating": "3", "token": "x" * 5000},
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"rating": "5"},
+        {"rating": "0"},
+        {"rating": "good"},
+        {"rating": ""},
+        {},
+        {"rating": "3", "token": "forged"},
+        {"rating": "3", "token": ""},
+        {"rating": "3", "token": "x" * 5000},
+    ],
+)
 def test_bad_rating_input_is_400_and_writes_nothing(app, logged_in, bank, form):
     _, token = show_and_reveal(logged_in)
     data = {"token": token, **form}
@@ -148,11 +157,21 @@ def test_due_cards_come_before_new_and_most_overdue_first(app, logged_in, bank, 
     with app.app_context():
         q = {q.key: q.id for q in db.session.scalars(db.select(Question))}
         for key, overdue_days in (("q-3", 1), ("q-4", 5)):
-            db.session.add(CardState(user_id=user.id, question_id=q[key], state=2, step=None,
-                                     stability=3.0, difficulty=5.0,
-                                     due=now - timedelta(days=overdue_days),
-                                     last_review=now - timedelta(days=overdue_days + 3),
-                                     reps=2, lapses=0, introduced_at=now - timedelta(days=9)))
+            db.session.add(
+                CardState(
+                    user_id=user.id,
+                    question_id=q[key],
+                    state=2,
+                    step=None,
+                    stability=3.0,
+                    difficulty=5.0,
+                    due=now - timedelta(days=overdue_days),
+                    last_review=now - timedelta(days=overdue_days + 3),
+                    reps=2,
+                    lapses=0,
+                    introduced_at=now - timedelta(days=9),
+                )
+            )
         db.session.commit()
     assert "Question number 4?" in logged_in.get(DRILL).get_data(as_text=True)
     rate(logged_in)
@@ -206,10 +225,8 @@ def test_users_never_see_or_change_each_others_progress(app, client, auth, bank)
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "Nothing studied yet" in dashboard
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count(Review.id)).filter_by(
-            user_id=bob.id)) == 0
-        assert db.session.scalar(db.select(db.func.count(Review.id)).filter_by(
-            user_id=alice.id)) == 1
+        assert db.session.scalar(db.select(db.func.count(Review.id)).filter_by(user_id=bob.id)) == 0
+        assert db.session.scalar(db.select(db.func.count(Review.id)).filter_by(user_id=alice.id)) == 1
 
 
 def test_unknown_or_unpublished_role_is_404(app, logged_in):

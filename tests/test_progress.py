@@ -14,8 +14,7 @@ def drill_n(client, n, rating=3, url="/roles/test-role/drill"):
     for _ in range(n):
         front = client.get(url).get_data(as_text=True)
         back = client.get(reveal_url(front)).get_data(as_text=True)
-        assert client.post(url, data={"token": rating_token(back),
-                                      "rating": str(rating)}).status_code == 303
+        assert client.post(url, data={"token": rating_token(back), "rating": str(rating)}).status_code == 303
 
 
 def test_empty_dashboard_tells_a_new_user_what_to_do(logged_in):
@@ -42,15 +41,38 @@ def test_dashboard_streak_and_history(app, logged_in, user):
     now = datetime.now(UTC)
     with app.app_context():
         qid = db.session.scalar(db.select(Question.id).filter_by(key="q-0"))
-        db.session.add(CardState(user_id=user.id, question_id=qid, state=2, step=None,
-                                 stability=10.0, difficulty=5.0, due=now + timedelta(days=5),
-                                 last_review=now - timedelta(days=1), reps=3, lapses=0,
-                                 introduced_at=now - timedelta(days=3)))
+        db.session.add(
+            CardState(
+                user_id=user.id,
+                question_id=qid,
+                state=2,
+                step=None,
+                stability=10.0,
+                difficulty=5.0,
+                due=now + timedelta(days=5),
+                last_review=now - timedelta(days=1),
+                reps=3,
+                lapses=0,
+                introduced_at=now - timedelta(days=3),
+            )
+        )
         for days_ago in (1, 2, 3):
-            db.session.add(Review(user_id=user.id, question_id=qid, token=f"t{days_ago}",
-                                  rating=3, reviewed_at=now - timedelta(days=days_ago),
-                                  duration_ms=1000, state=2, step=None, stability=10.0,
-                                  difficulty=5.0, due=now, interval_seconds=86400))
+            db.session.add(
+                Review(
+                    user_id=user.id,
+                    question_id=qid,
+                    token=f"t{days_ago}",
+                    rating=3,
+                    reviewed_at=now - timedelta(days=days_ago),
+                    duration_ms=1000,
+                    state=2,
+                    step=None,
+                    stability=10.0,
+                    difficulty=5.0,
+                    due=now,
+                    interval_seconds=86400,
+                )
+            )
         db.session.commit()
     html = logged_in.get("/dashboard").get_data(as_text=True)
     assert 'id="streak">3 days<' in html
@@ -67,9 +89,21 @@ def test_dashboard_days_follow_the_users_time_zone(app, logged_in, user):
     with app.app_context():
         db.session.get(User, user.id).timezone = "Pacific/Kiritimati"  # UTC+14
         qid = db.session.scalar(db.select(Question.id))
-        db.session.add(CardState(user_id=user.id, question_id=qid, state=2, step=None,
-                                 stability=5.0, difficulty=5.0, due=now + timedelta(days=5),
-                                 last_review=now, reps=1, lapses=0, introduced_at=now))
+        db.session.add(
+            CardState(
+                user_id=user.id,
+                question_id=qid,
+                state=2,
+                step=None,
+                stability=5.0,
+                difficulty=5.0,
+                due=now + timedelta(days=5),
+                last_review=now,
+                reps=1,
+                lapses=0,
+                introduced_at=now,
+            )
+        )
         db.session.commit()
     from zoneinfo import ZoneInfo
 

@@ -10,6 +10,8 @@ class UploadBankForm(FlaskForm):
     bank = FileField(
         "Question bank file",
         description="YAML or JSON in the bank format, up to 1 MiB.",
-        validators=[FileRequired("Choose a file to upload."),
-                    FileAllowed(["yaml", "yml", "json"], "Upload a .yaml, .yml or .json file.")],
+        validators=[
+            FileRequired("Choose a file to upload."),
+            FileAllowed(["yaml", "yml", "json"], "Upload a .yaml, .yml or .json file."),
+        ],
     )

@@ -17,7 +17,8 @@ def _overview() -> list[tuple[Role, list[tuple[QuestionSet, int, int]]]]:
     """Roles with their sets: (set, live question count, archived count), in one query."""
     rows = db.session.execute(
         db.select(
-            Role, QuestionSet,
+            Role,
+            QuestionSet,
             func.count(Question.id).filter(Question.archived.is_(False)),
             func.count(Question.id).filter(Question.archived.is_(True)),
         )

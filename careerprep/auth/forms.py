@@ -23,15 +23,19 @@ class LoginForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     display_name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=254),
-                                            Regexp(EMAIL_RE, message="Enter an email address.")])
+    email = EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=254), Regexp(EMAIL_RE, message="Enter an email address.")],
+    )
     password = PasswordField(
         "Password",
         description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters. A long passphrase is best.",
         validators=[DataRequired()],
     )
-    confirm = PasswordField("Repeat password",
-                            validators=[DataRequired(), EqualTo("password", "Passwords differ.")])
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
+    )
 
     def validate_password(self, field: PasswordField) -> None:
         problem = password_problem(field.data or "")

@@ -50,8 +50,7 @@ def register() -> Response | str:
         user = User(
             email=email,
             display_name=form.display_name.data.strip(),
-            password_hash=hash_password(form.password.data,
-                                        current_app.config["PASSWORD_HASH_METHOD"]),
+            password_hash=hash_password(form.password.data, current_app.config["PASSWORD_HASH_METHOD"]),
         )
         db.session.add(user)
         try:
@@ -68,8 +67,9 @@ def register() -> Response | str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_auth_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 303
-               and r.status_code != 204)
+@limiter.limit(
+    _auth_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 303 and r.status_code != 204
+)
 def login() -> Response | str:
     """Sign in; an unknown email and a wrong password get the same message."""
     if current_user.is_authenticated:
@@ -77,8 +77,7 @@ def login() -> Response | str:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data,
-                            current_app.config["PASSWORD_HASH_METHOD"])
+        user = authenticate(form.email.data, form.password.data, current_app.config["PASSWORD_HASH_METHOD"])
         if user is not None:
             _start_session(user, remember=form.remember.data)
             db.session.commit()  # keeps a rehashed password
@@ -89,8 +88,9 @@ def login() -> Response | str:
     status = 422 if form.is_submitted() else 200
     next_target = request.args.get("next", "")
     return make_response(
-        render_template("auth/login.html", form=form, error=error,
-                        next=next_target if is_safe_next(next_target) else ""),
+        render_template(
+            "auth/login.html", form=form, error=error, next=next_target if is_safe_next(next_target) else ""
+        ),
         status,
     )
 

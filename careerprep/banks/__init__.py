@@ -39,16 +39,12 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep)
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def parse(raw: bytes | str, name: str = "bank") -> Any:
@@ -71,8 +67,7 @@ def parse(raw: bytes | str, name: str = "bank") -> Any:
 class _Checker:
     errors: list[str] = field(default_factory=list)
 
-    def text(self, obj: dict, path: str, name: str, *, required: bool = True,
-             limit: int = MAX_TEXT) -> str:
+    def text(self, obj: dict, path: str, name: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
         value = obj.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -100,8 +95,7 @@ class _Checker:
             self.errors.append(f"{path}.{unknown}: unknown field")
         return True
 
-    def string_list(self, obj: dict, path: str, name: str, *, low: int, high: int,
-                    limit: int) -> list[str]:
+    def string_list(self, obj: dict, path: str, name: str, *, low: int, high: int, limit: int) -> list[str]:
         value = obj.get(name, [] if low == 0 else None)
         if value is None:
             self.errors.append(f"{path}.{name}: required")
@@ -181,15 +175,17 @@ def validate(data: Any) -> dict:
                 check.errors.append(f"{qpath}.difficulty: required")
             elif isinstance(difficulty, bool) or difficulty not in (1, 2, 3):
                 check.errors.append(f"{qpath}.difficulty: must be 1, 2 or 3")
-            clean_set["questions"].append({
-                "key": key,
-                "prompt": check.text(q, qpath, "prompt"),
-                "answer": check.text(q, qpath, "answer"),
-                "key_points": check.string_list(q, qpath, "key_points", low=3, high=6, limit=300),
-                "category": check.text(q, qpath, "category", limit=LIMITS["category"]),
-                "difficulty": difficulty,
-                "tags": check.string_list(q, qpath, "tags", low=0, high=12, limit=LIMITS["tag"]),
-            })
+            clean_set["questions"].append(
+                {
+                    "key": key,
+                    "prompt": check.text(q, qpath, "prompt"),
+                    "answer": check.text(q, qpath, "answer"),
+                    "key_points": check.string_list(q, qpath, "key_points", low=3, high=6, limit=300),
+                    "category": check.text(q, qpath, "category", limit=LIMITS["category"]),
+                    "difficulty": difficulty,
+                    "tags": check.string_list(q, qpath, "tags", low=0, high=12, limit=LIMITS["tag"]),
+                }
+            )
         clean_sets.append(clean_set)
     if check.errors:
         raise BankError(check.errors)
@@ -201,8 +197,7 @@ def load_file(path: Path) -> dict:
     try:
         return validate(parse(path.read_bytes(), path.name))
     except BankError as exc:
-        raise BankError([e if e.startswith(path.name) else f"{path.name}: {e}"
-                         for e in exc.errors]) from None
+        raise BankError([e if e.startswith(path.name) else f"{path.name}: {e}" for e in exc.errors]) from None
 
 
 @dataclass
@@ -214,15 +209,18 @@ class ImportSummary:
     unchanged: int = 0
 
     def __str__(self) -> str:
-        return (f"{self.created} questions added, {self.updated} updated, "
-                f"{self.unchanged} unchanged, {self.sets_created} new sets")
+        return (
+            f"{self.created} questions added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.sets_created} new sets"
+        )
 
 
 QUESTION_COPY = ("prompt", "answer", "key_points", "category", "difficulty", "tags", "position")
 
 
-def import_bank(bank: dict, session: Session | None = None,
-                summary: ImportSummary | None = None) -> ImportSummary:
+def import_bank(
+    bank: dict, session: Session | None = None, summary: ImportSummary | None = None
+) -> ImportSummary:
     """Upsert a validated bank by slug and key, keeping question ids (and so everyone's progress).
 
     The caller commits, so several banks can share one transaction.
@@ -232,8 +230,7 @@ def import_bank(bank: dict, session: Session | None = None,
     role_data = bank["role"]
     role = session.scalar(db.select(Role).filter_by(slug=role_data["slug"]))
     if role is None:
-        role = Role(slug=role_data["slug"], title=role_data["title"],
-                    summary=role_data["summary"])
+        role = Role(slug=role_data["slug"], title=role_data["title"], summary=role_data["summary"])
         session.add(role)
         session.flush()
         summary.roles += 1
@@ -241,26 +238,24 @@ def import_bank(bank: dict, session: Session | None = None,
         role.title = role_data["title"]
         if role_data["summary"]:
             role.summary = role_data["summary"]
-    existing_sets = {s.slug: s for s in session.scalars(
-        db.select(QuestionSet).filter_by(role_id=role.id))}
+    existing_sets = {s.slug: s for s in session.scalars(db.select(QuestionSet).filter_by(role_id=role.id))}
     for set_data in bank["sets"]:
         qset = existing_sets.get(set_data["slug"])
         if qset is None:
-            qset = QuestionSet(role_id=role.id, slug=set_data["slug"],
-                               published=set_data["published"])
+            qset = QuestionSet(role_id=role.id, slug=set_data["slug"], published=set_data["published"])
             session.add(qset)
             summary.sets_created += 1
         qset.title = set_data["title"]
         qset.description = set_data["description"]
         session.flush()
-        existing = {q.key: q for q in session.scalars(
-            db.select(Question).filter_by(set_id=qset.id))}
+        existing = {q.key: q for q in session.scalars(db.select(Question).filter_by(set_id=qset.id))}
         for position, qdata in enumerate(set_data["questions"]):
             qdata = {**qdata, "position": position}
             question = existing.get(qdata["key"])
             if question is None:
-                session.add(Question(set_id=qset.id, key=qdata["key"],
-                                     **{f: qdata[f] for f in QUESTION_COPY}))
+                session.add(
+                    Question(set_id=qset.id, key=qdata["key"], **{f: qdata[f] for f in QUESTION_COPY})
+                )
                 summary.created += 1
             elif any(getattr(question, f) != qdata[f] for f in QUESTION_COPY):
                 for f in QUESTION_COPY:

@@ -37,8 +37,7 @@ def catalogue(user: User | None, now: datetime) -> list[RoleCard]:
     if user is not None and cards:
         progress = db.session.execute(
             visible_questions()
-            .join(CardState, (CardState.question_id == Question.id)
-                  & (CardState.user_id == user.id))
+            .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
             .with_only_columns(
                 QuestionSet.role_id,
                 func.count(CardState.id),
@@ -91,8 +90,7 @@ def role_overview(role: Role, user: User | None, now: datetime) -> RoleOverview:
     if user is not None:
         for state, count, due in db.session.execute(
             visible_questions(role.id)
-            .join(CardState, (CardState.question_id == Question.id)
-                  & (CardState.user_id == user.id))
+            .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
             .with_only_columns(
                 CardState.state,
                 func.count(CardState.id),

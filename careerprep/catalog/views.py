@@ -27,5 +27,4 @@ def role(slug: str) -> str:
     found = visible_role(slug)
     if found is None:
         abort(404)
-    return render_template("catalog/role.html", role=found,
-                           overview=role_overview(found, _user(), utc_now()))
+    return render_template("catalog/role.html", role=found, overview=role_overview(found, _user(), utc_now()))

@@ -41,8 +41,7 @@ class NextCard:
 
 
 def _scheduler():
-    return scheduling.scheduler(current_app.config["DESIRED_RETENTION"],
-                                current_app.config["FSRS_FUZZING"])
+    return scheduling.scheduler(current_app.config["DESIRED_RETENTION"], current_app.config["FSRS_FUZZING"])
 
 
 def queue_counts(user: User, role: Role, now: datetime) -> QueueCounts:
@@ -51,20 +50,20 @@ def queue_counts(user: User, role: Role, now: datetime) -> QueueCounts:
         db.select(CardState)
         .join(Question, CardState.question_id == Question.id)
         .join(QuestionSet, Question.set_id == QuestionSet.id)
-        .where(CardState.user_id == user.id, QuestionSet.role_id == role.id,
-               QuestionSet.published.is_(True), Question.archived.is_(False))
+        .where(
+            CardState.user_id == user.id,
+            QuestionSet.role_id == role.id,
+            QuestionSet.published.is_(True),
+            Question.archived.is_(False),
+        )
         .subquery()
     )
-    visible_total = (
-        visible_questions(role.id).with_only_columns(func.count(Question.id)).scalar_subquery()
-    )
+    visible_total = visible_questions(role.id).with_only_columns(func.count(Question.id)).scalar_subquery()
     row = db.session.execute(
         db.select(
             func.count(in_role.c.id),
             func.coalesce(func.sum(case((in_role.c.due <= now, 1), else_=0)), 0),
-            func.coalesce(
-                func.sum(case((in_role.c.introduced_at >= day_start(user, now), 1), else_=0)), 0
-            ),
+            func.coalesce(func.sum(case((in_role.c.introduced_at >= day_start(user, now), 1), else_=0)), 0),
             func.min(case((in_role.c.due > now, in_role.c.due))),
             visible_total,
         )
@@ -116,6 +115,7 @@ def next_card(user: User, role: Role, now: datetime) -> NextCard:
 
 # -- one-time review tokens ---------------------------------------------------------------------
 
+
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="review-token")
 
@@ -123,8 +123,7 @@ def _serializer() -> URLSafeSerializer:
 def issue_token(user: User, question: Question, now: datetime) -> str:
     """A signed, one-time token for this showing of a card (who, which card, when shown)."""
     return _serializer().dumps(
-        {"u": user.id, "q": question.id, "n": secrets.token_hex(16),
-         "t": int(now.timestamp() * 1000)}
+        {"u": user.id, "q": question.id, "n": secrets.token_hex(16), "t": int(now.timestamp() * 1000)}
     )
 
 
@@ -164,9 +163,7 @@ def record_rating(user: User, question: Question, token: Token, rating: int) -> 
             return RatingResult(None, duplicate=True)
         now = utc_now()
         state = db.session.scalar(
-            db.select(CardState)
-            .filter_by(user_id=user.id, question_id=question.id)
-            .with_for_update()
+            db.select(CardState).filter_by(user_id=user.id, question_id=question.id).with_for_update()
         )
         card = scheduling.to_card(question.id, state, now)
         outcome = scheduling.review(_scheduler(), card, rating, now)
@@ -177,9 +174,17 @@ def record_rating(user: User, question: Question, token: Token, rating: int) -> 
         limit_ms = current_app.config["MAX_ANSWER_SECONDS"] * 1000
         duration = min(max(0, int(now.timestamp() * 1000) - token.shown_at_ms), limit_ms)
         review = Review(
-            user_id=user.id, question_id=question.id, token=token.nonce, rating=rating,
-            reviewed_at=now, duration_ms=duration, state=state.state, step=state.step,
-            stability=state.stability, difficulty=state.difficulty, due=state.due,
+            user_id=user.id,
+            question_id=question.id,
+            token=token.nonce,
+            rating=rating,
+            reviewed_at=now,
+            duration_ms=duration,
+            state=state.state,
+            step=state.step,
+            stability=state.stability,
+            difficulty=state.difficulty,
+            due=state.due,
             interval_seconds=int(outcome.interval.total_seconds()),
         )
         db.session.add(review)
@@ -196,5 +201,4 @@ def record_rating(user: User, question: Question, token: Token, rating: int) -> 
 def interval_previews(question: Question, state: CardState | None, now: datetime) -> dict:
     """Rating → interval text for the four buttons."""
     card = scheduling.to_card(question.id, state, now)
-    return {r: scheduling.format_interval(d)
-            for r, d in scheduling.previews(_scheduler(), card, now).items()}
+    return {r: scheduling.format_interval(d) for r, d in scheduling.previews(_scheduler(), card, now).items()}

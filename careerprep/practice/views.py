@@ -41,8 +41,17 @@ def _render_card(role: Role, announce: str = "", status: int = 200) -> Response:
     now = utc_now()
     item = next_card(current_user, role, now)
     token = issue_token(current_user, item.question, now) if item.question else None
-    return render("practice/drill.html", "practice/_card.html", status=status, role=role,
-                  item=item, side="front", token=token, announce=announce, now=now)
+    return render(
+        "practice/drill.html",
+        "practice/_card.html",
+        status=status,
+        role=role,
+        item=item,
+        side="front",
+        token=token,
+        announce=announce,
+        now=now,
+    )
 
 
 @bp.get("/roles/<slug>/drill")
@@ -60,16 +69,23 @@ def drill(slug: str) -> Response:
     now = utc_now()
     item = next_card(current_user, role, now)
     state = item.state if item.question is question else _own_state(question)
-    return render("practice/drill.html", "practice/_card.html", role=role, item=item,
-                  question=question, state=state, side="back",
-                  token=request.args["token"], previews=interval_previews(question, state, now),
-                  announce="Answer shown. Rate how well you knew it.", now=now)
+    return render(
+        "practice/drill.html",
+        "practice/_card.html",
+        role=role,
+        item=item,
+        question=question,
+        state=state,
+        side="back",
+        token=request.args["token"],
+        previews=interval_previews(question, state, now),
+        announce="Answer shown. Rate how well you knew it.",
+        now=now,
+    )
 
 
 def _own_state(question: Question) -> CardState | None:
-    return db.session.scalar(
-        db.select(CardState).filter_by(user_id=current_user.id, question_id=question.id)
-    )
+    return db.session.scalar(db.select(CardState).filter_by(user_id=current_user.id, question_id=question.id))
 
 
 @bp.post("/roles/<slug>/drill")
@@ -87,6 +103,7 @@ def rate(slug: str) -> Response:
     result = record_rating(current_user, question, token, rating)
     if not request.htmx:
         return redirect_to(url_for("practice.drill", slug=role.slug))
-    announce = ("Already recorded. Next card." if result.duplicate
-                else f"Rated {RATING_LABELS[rating]}. Next card.")
+    announce = (
+        "Already recorded. Next card." if result.duplicate else f"Rated {RATING_LABELS[rating]}. Next card."
+    )
     return _render_card(role, announce=announce)

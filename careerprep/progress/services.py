@@ -80,7 +80,9 @@ def dashboard(user: User, now: datetime) -> Dashboard:
         visible_questions()
         .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
         .with_only_columns(
-            QuestionSet.role_id, CardState.state, func.count(CardState.id),
+            QuestionSet.role_id,
+            CardState.state,
+            func.count(CardState.id),
             func.coalesce(func.sum(case((CardState.due <= now, 1), else_=0)), 0),
         )
         .group_by(QuestionSet.role_id, CardState.state)
@@ -127,7 +129,8 @@ def dashboard(user: User, now: datetime) -> Dashboard:
         recall[role_id].append(scheduling.retrievability(sched, stability, last_review, now))
 
     study_days = {
-        _to_date(d) for (d,) in db.session.execute(
+        _to_date(d)
+        for (d,) in db.session.execute(
             db.select(local_date(Review.reviewed_at, tz).label("d"))
             .where(Review.user_id == user.id, Review.reviewed_at >= now - timedelta(days=400))
             .group_by("d")

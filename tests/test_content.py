@@ -39,8 +39,35 @@ SSE_CATEGORIES = {
     "Behavioural",
 }
 STOPWORDS = set(
-    "a an the of to in and or is what how you your do does would for on with why it be are that this "
-    "when which".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "and",
+        "or",
+        "is",
+        "what",
+        "how",
+        "you",
+        "your",
+        "do",
+        "does",
+        "would",
+        "for",
+        "on",
+        "with",
+        "why",
+        "it",
+        "be",
+        "are",
+        "that",
+        "this",
+        "when",
+        "which",
+    ]
 )
 
 
@@ -80,7 +107,7 @@ def test_every_role_has_enough_questions_and_categories():
 
 def test_systems_engineer_covers_the_named_categories():
     categories = {q["category"] for role, q in CATALOGUE if role == "software-systems-engineer"}
-    assert SSE_CATEGORIES <= categories
+    assert categories >= SSE_CATEGORIES
 
 
 @pytest.mark.parametrize("role", sorted(ROLE_MINIMUMS))

@@ -24,8 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errors, templating
+    from . import cli, errors, templating, web
 
+    web.register(app)
     errors.register(app)
     templating.register(app)
     app.register_blueprint(cli.bp)
@@ -55,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .account import bp as account_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
@@ -62,5 +64,5 @@ def _register_blueprints(app: Flask) -> None:
     from .practice import bp as practice_bp
     from .progress import bp as progress_bp
 
-    for bp in (core_bp, auth_bp, catalog_bp, practice_bp, progress_bp, admin_bp):
+    for bp in (core_bp, auth_bp, account_bp, catalog_bp, practice_bp, progress_bp, admin_bp):
         app.register_blueprint(bp)

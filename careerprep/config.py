@@ -31,6 +31,9 @@ class Defaults:
     FSRS_FUZZING = True
     # A card shown but not rated within this time still counts at most this long.
     MAX_ANSWER_SECONDS = 600
+    # How many proxies in front of the app may set X-Forwarded-*; 0 trusts none.
+    TRUSTED_PROXIES = 0
+    LOG_REQUESTS = True
 
 
 def _secret_key(instance: Path) -> str:
@@ -43,6 +46,21 @@ def _secret_key(instance: Path) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """Connection-pool settings per database."""
+    if url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_recycle": 1800}
+    return {}
 
 
 def _env_flag(name: str) -> bool | None:
@@ -61,10 +79,13 @@ def load(app: Flask, test_config: dict | None) -> None:
     if test_config is not None:
         app.config.from_mapping(test_config)
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
+        _finish(app)
         return
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+    if os.environ.get("TRUSTED_PROXIES"):
+        app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
     if os.environ.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
     if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
@@ -75,3 +96,14 @@ def load(app: Flask, test_config: dict | None) -> None:
         secure = not app.debug
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_SECURE"] = secure
+    _finish(app)
+
+
+def _finish(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **engine_options(url),
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }

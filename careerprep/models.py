@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,14 +74,29 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped to invalidate every session and remember-me cookie issued before.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
+    # The sign-in this request belongs to (set at login and by the user loader; not a column).
+    session_token = None
+
     def get_id(self) -> str:
-        """Flask-Login id: the user id and session version, so bumping the version ends sessions."""
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login id: user id and sign-in token, so revoking the sign-in ends its cookies."""
+        return f"{self.id}:{self.session_token}"
+
+
+class UserSession(db.Model):
+    """One sign-in on one device. Revoking it ends that session and its remember-me cookie."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the token in the cookie: a copy of the database does not yield live cookies.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Role(db.Model):
@@ -204,20 +222,41 @@ def local_date(column: Any, tz_name: str) -> Any:
     return func.date(func.timezone(tz_name, column))
 
 
+# Set for requests and commands that write: their SQLite transactions begin IMMEDIATE, taking the
+# write lock up front, so a read that later upgrades to a write never fails with "database is locked".
+WRITE_INTENT: ContextVar[bool] = ContextVar("careerprep_write_intent", default=False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Mark the work inside as a writer (used by CLI commands; unsafe HTTP methods get it per request)."""
+    token = WRITE_INTENT.set(True)
+    try:
+        yield
+    finally:
+        WRITE_INTENT.reset(token)
+
+
 def register_engine_hooks(app: Flask) -> None:
-    """Per-connection SQLite settings (foreign keys, WAL, busy timeout) and SQL helpers."""
+    """Per-connection SQLite settings (WAL, busy timeout, foreign keys, IMMEDIATE writers), SQL helpers."""
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN, so writers can ask for BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
         dbapi_connection.create_function("power", 2, math.pow, deterministic=True)
         dbapi_connection.create_function("local_date", 2, _sqlite_local_date, deterministic=True)
 
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_INTENT.get() else "BEGIN")
+
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", on_connect)
+            event.listen(engine, "begin", on_begin)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from careerprep import create_app
 from careerprep.banks import import_bank, validate
+from careerprep.config import normalise_database_url
 from careerprep.extensions import db
 from careerprep.models import User
 
@@ -18,12 +21,48 @@ FAST_HASH = "scrypt:1024:8:1"  # tests only; production uses N=2^17 (see test_au
 PASSWORD = "correct horse battery"
 
 
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+_postgres_checked: list[str] = []
+
+
+def database_url(tmp_path: Path) -> str:
+    """SQLite in the test's temp dir, or TEST_DATABASE_URL (PostgreSQL) when it is set."""
+    if not TEST_DATABASE_URL:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    if not _postgres_checked:
+        engine = create_engine(normalise_database_url(TEST_DATABASE_URL))
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            _postgres_checked.append("ok")
+        except OperationalError as exc:
+            _postgres_checked.append(f"unreachable: {str(exc).splitlines()[0]}")
+        finally:
+            engine.dispose()
+    if _postgres_checked[0] != "ok":
+        message = f"PostgreSQL at TEST_DATABASE_URL is {_postgres_checked[0]}"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return TEST_DATABASE_URL
+
+
+def reset_schema(app) -> None:
+    """Empty database with the current schema (PostgreSQL is shared between tests: start clean)."""
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.drop_all()
+        db.create_all()
+
+
 @pytest.fixture
 def app_config(tmp_path: Path) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "WTF_CSRF_ENABLED": False,
         "FSRS_FUZZING": False,
         "PASSWORD_HASH_METHOD": FAST_HASH,
@@ -32,14 +71,32 @@ def app_config(tmp_path: Path) -> dict:
 
 
 @pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def make_app(app_config):
+    """Build apps on the test database with config overrides; their connections close at teardown."""
+    made = []
+
+    def factory(**overrides):
+        config = {**app_config, **overrides}
+        config = {k: v for k, v in config.items() if v is not DROP}
+        new_app = create_app(config)
+        made.append(new_app)
+        if len(made) == 1:  # later apps in the same test share the first one's database
+            reset_schema(new_app)
+        return new_app
+
+    yield factory
+    for made_app in made:
+        with made_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+DROP = object()  # make_app(KEY=DROP) removes a key from the test config
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

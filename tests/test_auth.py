@@ -6,10 +6,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from careerprep import create_app
 from careerprep.extensions import db
 from careerprep.models import User
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import DROP, PASSWORD, make_user
 
 
 def register(
@@ -76,18 +75,8 @@ def test_password_boundaries_accepted(app, client):
     assert register(client, email="b@example.com", password="y" * 128).status_code == 303
 
 
-def test_production_hash_is_scrypt_n_2_17(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "s",
-            "WTF_CSRF_ENABLED": False,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.sqlite'}",
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        db.create_all()
+def test_production_hash_is_scrypt_n_2_17(make_app):
+    app = make_app(PASSWORD_HASH_METHOD=DROP)
     client = app.test_client()
     assert register(client).status_code == 303
     with app.app_context():
@@ -147,14 +136,6 @@ def test_login_renews_the_session(app, client, auth, user):
         assert session.get("_user_id")
 
 
-def test_session_version_bump_ends_sessions(app, client, auth, user):
-    auth.login(user.email, remember="y")
-    with app.app_context():
-        db.session.get(User, user.id).session_version += 1
-        db.session.commit()
-    assert client.get("/dashboard").status_code == 303
-
-
 @pytest.mark.parametrize(
     "target",
     [
@@ -200,11 +181,8 @@ def test_htmx_unauthorized_gets_hx_redirect(client):
 
 
 @pytest.fixture
-def csrf_app(app_config):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        db.create_all()
-    return app
+def csrf_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def test_post_without_csrf_token_is_rejected(csrf_app):
@@ -231,10 +209,8 @@ def test_csrf_token_in_htmx_header_is_accepted(csrf_app):
     assert response.status_code == 303
 
 
-def test_login_is_rate_limited_with_a_clear_page(app_config):
-    app = create_app({**app_config, "RATELIMIT_ENABLED": True})
-    with app.app_context():
-        db.create_all()
+def test_login_is_rate_limited_with_a_clear_page(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
     statuses = [
         client.post("/auth/login", data={"email": "x@example.com", "password": "wrong pass"}).status_code
@@ -246,10 +222,8 @@ def test_login_is_rate_limited_with_a_clear_page(app_config):
     assert b"Too many attempts" in response.data
 
 
-def test_register_is_rate_limited(app_config):
-    app = create_app({**app_config, "RATELIMIT_ENABLED": True})
-    with app.app_context():
-        db.create_all()
+def test_register_is_rate_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
     statuses = [register(client, email=f"x{i}@example.com", password="short").status_code for i in range(11)]
     assert statuses[-1] == 429

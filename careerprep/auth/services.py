@@ -1,11 +1,15 @@
-"""Accounts: password rules and hashing, and the session-aware user loader."""
+"""Accounts: password rules and hashing, server-side sign-ins and the user loader."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
+from flask import request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import User
+from ..models import User, UserSession, utc_now
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 # Hash of a random password, so an unknown email costs the same time as a wrong password.
@@ -48,13 +52,66 @@ def authenticate(email: str, password: str, method: str) -> User | None:
     return user
 
 
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user: User) -> None:
+    """Record a new sign-in for this device and attach its token to the user."""
+    token = secrets.token_urlsafe(32)
+    agent = (request.user_agent.string or "")[:200] if request else ""
+    db.session.add(UserSession(user_id=user.id, token_hash=_digest(token), user_agent=agent))
+    user.session_token = token
+
+
+def revoke_sessions(user: User, *, keep_current: bool) -> int:
+    """End the user's sign-ins (all, or all but this one); returns how many ended."""
+    stmt = (
+        db.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utc_now())
+    )
+    if keep_current and user.session_token:
+        stmt = stmt.where(UserSession.token_hash != _digest(user.session_token))
+    return db.session.execute(stmt).rowcount
+
+
+def close_session(user: User) -> None:
+    """End this sign-in only."""
+    if user.session_token:
+        db.session.execute(
+            db.update(UserSession)
+            .where(UserSession.token_hash == _digest(user.session_token))
+            .values(revoked_at=utc_now())
+        )
+
+
+def other_sessions(user: User) -> int:
+    """How many other devices are signed in."""
+    return db.session.scalar(
+        db.select(db.func.count(UserSession.id)).where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.token_hash != _digest(user.session_token or ""),
+        )
+    )
+
+
 def load_user(user_id: str) -> User | None:
-    """Flask-Login loader: the user for "id:version", or None if the version moved on or disabled."""
-    try:
-        uid, version = (int(part) for part in user_id.split(":", 1))
-    except (TypeError, ValueError):
+    """Flask-Login loader for "id:token": the active user whose sign-in is still open, in one query."""
+    uid, _, token = (user_id or "").partition(":")
+    if not uid.isdigit() or not token or len(token) > 100:
         return None
-    user = db.session.get(User, uid)
-    if user is None or not user.is_active or user.session_version != version:
-        return None
+    user = db.session.scalar(
+        db.select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == int(uid),
+            User.is_active.is_(True),
+            UserSession.token_hash == _digest(token),
+            UserSession.revoked_at.is_(None),
+        )
+    )
+    if user is not None:
+        user.session_token = token
     return user

@@ -20,7 +20,7 @@ from ..htmx import is_htmx, is_safe_next, redirect_to
 from ..models import User
 from . import bp
 from .forms import LoginForm, RegisterForm
-from .services import authenticate, hash_password, normalise_email
+from .services import authenticate, close_session, hash_password, normalise_email, open_session
 
 
 def _auth_limit() -> str:
@@ -33,8 +33,10 @@ def _next_url() -> str:
 
 
 def _start_session(user: User, remember: bool) -> None:
-    """Renew the session (no fixation) and sign the user in."""
+    """Renew the session (no fixation), record the sign-in server-side and sign the user in."""
     session.clear()
+    open_session(user)
+    db.session.commit()
     login_user(user, remember=remember)
 
 
@@ -79,8 +81,7 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data, current_app.config["PASSWORD_HASH_METHOD"])
         if user is not None:
-            _start_session(user, remember=form.remember.data)
-            db.session.commit()  # keeps a rehashed password
+            _start_session(user, remember=form.remember.data)  # commits a rehashed password too
             return redirect_to(_next_url())
         error = "Email or password is incorrect."
     elif form.is_submitted():
@@ -97,7 +98,10 @@ def login() -> Response | str:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Sign out and drop the session."""
+    """Sign out: end this sign-in on the server (copied cookies die too) and drop the session."""
+    if current_user.is_authenticated:
+        close_session(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

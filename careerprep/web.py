@@ -1,0 +1,109 @@
+"""Request plumbing: proxy trust, write intent, security headers and structured request logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import sys
+import time
+
+from flask import Flask, Response, g, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .models import WRITE_INTENT
+
+log = logging.getLogger("careerprep.request")
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+
+def register(app: Flask) -> None:
+    """Install the hooks on the app."""
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    _configure_logging(app)
+
+    @app.before_request
+    def start_request() -> None:
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+        if request.method in UNSAFE_METHODS:
+            g.write_token = WRITE_INTENT.set(True)
+
+    @app.teardown_request
+    def end_request(_exc: BaseException | None) -> None:
+        token = g.pop("write_token", None)
+        if token is not None:
+            WRITE_INTENT.reset(token)
+
+    @app.after_request
+    def finish_request(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if "request_id" in g:
+            headers["X-Request-ID"] = g.request_id
+            if app.config.get("LOG_REQUESTS", True):
+                _log_request(response)
+        return response
+
+
+def _log_request(response: Response) -> None:
+    """One JSON line per request: no query strings, form data, cookies or headers (no secrets)."""
+    user_id = None
+    try:
+        if current_user and current_user.is_authenticated:
+            user_id = current_user.id
+    except Exception:  # noqa: BLE001 (a broken session must not break logging)
+        user_id = None
+    log.info(
+        json.dumps(
+            {
+                "event": "request",
+                "request_id": g.request_id,
+                "method": request.method,
+                "path": request.path,
+                "endpoint": request.endpoint,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.started) * 1000, 2),
+                "user_id": user_id,
+                "remote_addr": request.remote_addr,
+            }
+        )
+    )
+
+
+def _configure_logging(app: Flask) -> None:
+    if log.handlers or app.testing:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False

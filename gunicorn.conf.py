@@ -1,0 +1,27 @@
+"""gunicorn settings for CareerPrep (`make serve`, or `gunicorn -c gunicorn.conf.py app:app`).
+
+Every value can be overridden from the environment, so one file serves a laptop and a fleet.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+# Sync workers: CPU-bound Flask work plus short database calls. 2 x cores + 1 is gunicorn's guidance.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = 50 if max_requests else 0
+
+# gunicorn itself trusts no proxy headers; the app honours X-Forwarded-* only when
+# TRUSTED_PROXIES (the number of proxies in front) is set, through werkzeug's ProxyFix.
+forwarded_allow_ips = ""
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+# The request id ties this line to the app's structured log lines for the same request.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'

@@ -25,7 +25,8 @@ class Defaults:
     PASSWORD_HASH_METHOD = PASSWORD_HASH_METHOD
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    AUTH_RATE_LIMIT = "10 per minute"
+    AUTH_RATE_LIMIT = "10 per minute"  # per client address
+    AUTH_ACCOUNT_RATE_LIMIT = "10 per minute; 100 per day"  # per account, from any address
     NEW_CARDS_PER_DAY = 10
     DESIRED_RETENTION = 0.9
     FSRS_FUZZING = True

@@ -107,3 +107,43 @@ def format_interval(delta: timedelta) -> str:
     if days < 365:
         return f"{round(days / 30)}mo"
     return f"{days / 365:.1f}y".replace(".0y", "y")
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A card's state as its review log says it should be."""
+
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime
+    reps: int
+    lapses: int
+
+
+def replay(question_id: int, log: list[tuple[int, datetime, datetime]]) -> Replayed:
+    """Replay (rating, reviewed_at, stored due) entries through FSRS.
+
+    State, step, stability and difficulty are deterministic; fuzzing only moves intervals, so the
+    due date comes from the log itself.
+    """
+    sched = scheduler(0.9, False)
+    card = Card(card_id=question_id, due=as_utc(log[0][1]))
+    lapses = 0
+    for rating, reviewed_at, stored_due in log:
+        outcome = review(sched, card, rating, as_utc(reviewed_at))
+        lapses += outcome.lapsed
+        card = outcome.card
+        card.due = as_utc(stored_due)
+    return Replayed(
+        int(card.state),
+        card.step,
+        card.stability,
+        card.difficulty,
+        card.due,
+        card.last_review,
+        len(log),
+        lapses,
+    )

@@ -13,8 +13,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from careerprep import create_app
-from careerprep.banks import seed
+from careerprep.banks import import_bank, seed, validate
 from careerprep.extensions import db
+from tests.conftest import reset_schema
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,21 +46,28 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def live_server(tmp_path: Path, **config) -> Iterator[str]:
-    """Serve a fresh, seeded CareerPrep on a free local port; yield its base URL."""
+def live_server(
+    tmp_path: Path, database_url: str | None = None, bank: dict | None = None, **config
+) -> Iterator[str]:
+    """Serve a fresh CareerPrep on a free local port (bundled banks, or `bank`); yield its base URL."""
     app = create_app(
         {
             "TESTING": False,
+            "LOG_REQUESTS": False,
             "SECRET_KEY": "e2e-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
+            "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'e2e.sqlite'}",
             "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
             "FSRS_FUZZING": False,
             **config,
         }
     )
+    reset_schema(app)
     with app.app_context():
-        db.create_all()
-        seed()
+        if bank is None:
+            seed()
+        else:
+            import_bank(validate(bank))
+            db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -10,7 +10,6 @@ from tests.e2e_support import chromium, live_server, require_chromium
 
 pytestmark = pytest.mark.e2e
 
-FOCUS_ON_CARD = "document.activeElement && document.activeElement.id === 'card-heading'"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -43,13 +42,13 @@ def test_register_drill_five_cards_by_keyboard_and_see_them_on_the_dashboard(tmp
             seen_prompts.append(prompt)
             page.keyboard.press("Space")
             page.locator('#card button[name="rating"][value="3"]').wait_for()
-            page.wait_for_function(FOCUS_ON_CARD, timeout=5000)
+            page.locator("#card-heading:focus").wait_for(timeout=5000)
             page.keyboard.press("3")
             page.locator('#card[data-announce="Rated Good. Next card."] #reveal').wait_for()
-            page.wait_for_function(FOCUS_ON_CARD, timeout=5000)
+            page.locator("#card-heading:focus").wait_for(timeout=5000)
         assert len(set(seen_prompts)) == 5
         # The live region announced the last rating for screen readers.
-        page.wait_for_function("document.getElementById('status').textContent.includes('Rated Good')")
+        page.locator("#status", has_text="Rated Good. Next card.").wait_for(state="attached")
         assert page.evaluate("window.__sameDocument") is True
         page.goto(f"{base}/dashboard")
         assert page.locator("#reviews-today").inner_text() == "5"

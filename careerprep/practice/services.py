@@ -161,10 +161,12 @@ def record_rating(user: User, question: Question, token: Token, rating: int) -> 
     for _attempt in range(3):
         if db.session.scalar(db.select(Review.id).filter_by(token=token.nonce)) is not None:
             return RatingResult(None, duplicate=True)
-        now = utc_now()
         state = db.session.scalar(
             db.select(CardState).filter_by(user_id=user.id, question_id=question.id).with_for_update()
         )
+        # Read the clock only once the card is locked: ratings that waited for the lock then carry
+        # later times, so the log's time order is the order the state changes were applied.
+        now = utc_now()
         card = scheduling.to_card(question.id, state, now)
         outcome = scheduling.review(_scheduler(), card, rating, now)
         if state is None:

@@ -1,0 +1,83 @@
+"""Checking card state against the review log, and rebuilding it from the log."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from . import scheduling
+from .extensions import db
+from .models import CardState, Review
+
+FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
+
+
+@dataclass
+class Drift:
+    user_id: int
+    question_id: int
+    fields: dict[str, tuple] = field(default_factory=dict)  # name -> (stored, from the log)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _logs() -> Iterator[tuple[tuple[int, int], list[tuple[int, object, object]]]]:
+    rows = db.session.execute(
+        db.select(Review.user_id, Review.question_id, Review.rating, Review.reviewed_at, Review.due)
+        .order_by(Review.user_id, Review.question_id, Review.reviewed_at, Review.id)
+        .execution_options(yield_per=5000)
+    )
+    for key, group in groupby(rows, key=lambda r: (r[0], r[1])):
+        yield key, [(r[2], r[3], r[4]) for r in group]
+
+
+def verify(rebuild: bool = False) -> tuple[int, list[Drift]]:
+    """Compare every card with a replay of its reviews; optionally rewrite drifted cards from the log."""
+    states = {(s.user_id, s.question_id): s for s in db.session.scalars(db.select(CardState))}
+    drifts: list[Drift] = []
+    seen: set[tuple[int, int]] = set()
+    fixes: list[tuple[tuple[int, int], scheduling.Replayed]] = []
+    for key, log in _logs():
+        seen.add(key)
+        expected = scheduling.replay(key[1], log)
+        stored = states.get(key)
+        drift = Drift(*key)
+        for name in FIELDS:
+            want = getattr(expected, name)
+            have = getattr(stored, name) if stored is not None else None
+            if not _same(have, want):
+                drift.fields[name] = (have, want)
+        if drift.fields:
+            drifts.append(drift)
+            fixes.append((key, expected))
+    for key, stored in states.items():
+        if key not in seen:  # a card state with no reviews behind it
+            drifts.append(Drift(*key, {"reps": (stored.reps, 0)}))
+    if rebuild and drifts:
+        for (user_id, question_id), expected in fixes:
+            state = states.get((user_id, question_id))
+            if state is None:
+                state = CardState(
+                    user_id=user_id, question_id=question_id, introduced_at=log_start(user_id, question_id)
+                )
+                db.session.add(state)
+            for name in FIELDS:
+                setattr(state, name, getattr(expected, name))
+        for key, stored in states.items():
+            if key not in seen:
+                db.session.delete(stored)
+        db.session.commit()
+    return len(states.keys() | seen), drifts
+
+
+def log_start(user_id: int, question_id: int):
+    """When the user first reviewed a question."""
+    return db.session.scalar(
+        db.select(db.func.min(Review.reviewed_at)).filter_by(user_id=user_id, question_id=question_id)
+    )

@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install db lint format lock clean
+.PHONY: run serve test test-postgres install db lint format lock clean
 
 run: db
 	@echo ""
@@ -17,8 +17,18 @@ run: db
 	@echo ""
 	SESSION_COOKIE_SECURE=0 $(FLASK) run --host $(HOST) --port $(PORT)
 
+# Production-style: gunicorn with gunicorn.conf.py (workers from the CPU count; see README "Deploying").
+serve: db
+	$(BIN)/gunicorn -c gunicorn.conf.py app:app
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL, with Redis-backed rate limits (local services, see README).
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+test-postgres: install
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) REQUIRE_POSTGRES=1 REQUIRE_REDIS=1 \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
 

@@ -87,8 +87,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
     if os.environ.get("TRUSTED_PROXIES"):
         app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
-    if os.environ.get("RATELIMIT_STORAGE_URI"):
-        app.config["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+    for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
     if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
     # Cookies are Secure outside debug; SESSION_COOKIE_SECURE=0 allows plain-HTTP local serving.

@@ -227,3 +227,24 @@ def test_register_is_rate_limited(make_app):
     client = app.test_client()
     statuses = [register(client, email=f"x{i}@example.com", password="short").status_code for i in range(11)]
     assert statuses[-1] == 429
+
+
+def test_per_account_limit_holds_across_addresses(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    statuses = [
+        client.post(
+            "/auth/login",
+            data={"email": "t@example.com", "password": "wrong pass"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{i}"},
+        ).status_code
+        for i in range(11)
+    ]
+    assert statuses == [422] * 10 + [429]
+    # Another account from a fresh address is unaffected.
+    other = client.post(
+        "/auth/login",
+        data={"email": "u@example.com", "password": "wrong pass"},
+        environ_base={"REMOTE_ADDR": "10.0.1.1"},
+    )
+    assert other.status_code == 422

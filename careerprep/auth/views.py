@@ -68,9 +68,25 @@ def register() -> Response | str:
     return make_response(render_template("auth/register.html", form=form), status)
 
 
+def _account_limit() -> str:
+    return current_app.config["AUTH_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """Rate-limit key for the account being tried, whatever address the attempt comes from."""
+    return "account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response: Response) -> bool:
+    """Only failed sign-ins count against the limits (success is a 303, or 204 for htmx)."""
+    return response.status_code not in (204, 303)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+# override_defaults=False: both limits apply (by default each decorator replaces the one below it).
+@limiter.limit(_auth_limit, methods=["POST"], deduct_when=_failed, override_defaults=False)
 @limiter.limit(
-    _auth_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 303 and r.status_code != 204
+    _account_limit, methods=["POST"], deduct_when=_failed, key_func=_account_key, override_defaults=False
 )
 def login() -> Response | str:
     """Sign in; an unknown email and a wrong password get the same message."""

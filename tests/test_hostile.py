@@ -1,0 +1,143 @@
+"""Every route, every method, as anonymous, user and admin, with hostile values: never a 500, and a
+rejected request writes nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter
+
+from careerprep.extensions import db
+from careerprep.models import CardState, Question, QuestionSet, Review, Role, User, UserSession
+from tests.conftest import PASSWORD, bank_dict, load_bank, make_user
+
+HOSTILE = [
+    "' OR '1'='1' --",
+    "1; DROP TABLE user; --",
+    "<script>alert(1)</script>",
+    "../../../../etc/passwd",
+    "\u202eevil\u0000null",
+    "",
+    "x" * 20_000,
+    "🙂" * 300,
+    "-1",
+    "99999999999999999999999",
+]
+FIELDS = [
+    "email",
+    "password",
+    "confirm",
+    "display_name",
+    "remember",
+    "rating",
+    "token",
+    "current",
+    "new",
+    "next",
+    "reveal",
+    "csrf_token",
+    "bank",
+]
+# Successful actions that end the walker's own session are tested elsewhere.
+SKIP_SIGNED_IN = {"auth.logout", "account.sign_out_others"}
+
+
+def snapshot(app) -> tuple:
+    """Everything a bad request must leave alone."""
+    with app.app_context():
+        counts = tuple(
+            db.session.scalar(db.select(db.func.count(m.id)))
+            for m in (User, UserSession, Role, QuestionSet, Question, CardState, Review)
+        )
+        users = tuple(
+            db.session.execute(
+                db.select(
+                    User.id, User.password_hash, User.is_admin, User.is_active, User.display_name
+                ).order_by(User.id)
+            ).all()
+        )
+        revoked = db.session.scalar(
+            db.select(db.func.count(UserSession.id)).where(UserSession.revoked_at.is_not(None))
+        )
+        states = tuple(
+            db.session.execute(
+                db.select(CardState.id, CardState.reps, CardState.due).order_by(CardState.id)
+            ).all()
+        )
+    return counts, users, revoked, states
+
+
+def targets(app, value: str):
+    """(endpoint, method, url) for every rule, with `value` in every path argument."""
+    out = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            args = {}
+            for name in rule.arguments:
+                converter = rule._converters[name]
+                args[name] = 2**62 if isinstance(converter, IntegerConverter) else (value or "x")
+            try:
+                url = url_for(rule.endpoint, **args)
+            except Exception:  # noqa: BLE001 (a value a converter cannot build: use a plain one)
+                url = url_for(rule.endpoint, **{k: "x" for k in args})
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                out.append((rule.endpoint, method, url))
+    return out
+
+
+def requests_for(method: str, url: str, value: str):
+    """The hostile variants of one request: query string, form, repeated keys, JSON, upload."""
+    query = {field: value for field in FIELDS}
+    yield {"method": method, "path": url, "query_string": query}
+    if method == "POST":
+        yield {"method": method, "path": url, "data": query}
+        yield {
+            "method": method,
+            "path": url,
+            "data": MultiDict([(field, value) for field in FIELDS] + [("rating", "3"), ("rating", value)]),
+        }
+        yield {"method": method, "path": url, "data": json.dumps(query), "content_type": "application/json"}
+        yield {
+            "method": method,
+            "path": url,
+            "content_type": "multipart/form-data",
+            "data": {"bank": (io.BytesIO(value.encode()), f"{value[:40]}.yaml"), "email": value},
+        }
+
+
+@pytest.fixture
+def walkers(app):
+    load_bank(app, bank_dict(n_questions=3))
+    user = make_user(app)
+    admin = make_user(app, is_admin=True)
+    clients = {"anonymous": app.test_client()}
+    for name, who in (("user", user), ("admin", admin)):
+        client = app.test_client()
+        assert client.post("/auth/login", data={"email": who.email, "password": PASSWORD}).status_code == 303
+        # Some real progress, so there is state to protect.
+        client.get("/roles/test-role/drill")
+        clients[name] = client
+    return clients
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=lambda v: repr(v[:12]))
+def test_no_500_and_no_write_on_rejection(app, walkers, value):
+    checked = 0
+    for who, client in walkers.items():
+        for endpoint, method, url in targets(app, value):
+            if who != "anonymous" and endpoint in SKIP_SIGNED_IN:
+                continue
+            for kwargs in requests_for(method, url, value):
+                before = snapshot(app)
+                response = client.open(**kwargs)
+                checked += 1
+                assert response.status_code < 500, (who, kwargs["method"], kwargs["path"])
+                body = response.get_data()
+                assert b"Traceback" not in body
+                if response.status_code >= 400:
+                    assert snapshot(app) == before, (who, method, url, response.status_code)
+    assert checked > 100

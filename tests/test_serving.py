@@ -1,0 +1,111 @@
+"""gunicorn with several workers sharing Redis: login limits hold across workers and addresses."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from careerprep import create_app
+from careerprep.extensions import db
+from tests.conftest import database_url, reset_schema
+from tests.http_client import Browser
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"Redis at {REDIS_URL} is unreachable: {exc}"
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """CareerPrep under gunicorn with two workers, limits in Redis, one trusted proxy hop."""
+    _redis_or_skip()
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    url = database_url(tmp)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    reset_schema(app)
+    with app.app_context():
+        db.engine.dispose()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "DATABASE_URL": url,
+        "SECRET_KEY": secrets.token_hex(16),
+        "SESSION_COOKIE_SECURE": "0",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": f"careerprep-test-{secrets.token_hex(4)}",
+        "TRUSTED_PROXIES": "1",
+        "GUNICORN_ACCESS_LOG": "/dev/null",
+        "LOG_LEVEL": "warning",
+    }
+    log = (tmp / "gunicorn.log").open("w")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "app:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if Browser(base).get("/healthz").status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail(f"gunicorn did not start: {(tmp / 'gunicorn.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        log.close()
+
+
+def attempt(base: str, email: str, address: str) -> int:
+    """One failed sign-in from a fresh browser behind the proxy at `address`."""
+    browser = Browser(base, headers={"X-Forwarded-For": address})
+    browser.get("/auth/login")
+    return browser.post("/auth/login", {"email": email, "password": "wrong password"}).status
+
+
+def test_eleventh_failed_login_in_a_minute_is_429_across_workers(gunicorn):
+    statuses = [attempt(gunicorn, f"victim{i}@example.com", "198.51.100.7") for i in range(11)]
+    assert statuses == [422] * 10 + [429]
+
+
+def test_per_account_limit_stops_a_distributed_guess(gunicorn):
+    statuses = [attempt(gunicorn, "target@example.com", f"203.0.113.{i}") for i in range(1, 12)]
+    assert statuses == [422] * 10 + [429]
+
+
+def test_other_accounts_and_addresses_are_not_affected(gunicorn):
+    assert attempt(gunicorn, "someone-else@example.com", "192.0.2.44") == 422

@@ -9,7 +9,7 @@ import secrets
 import sys
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -49,6 +49,9 @@ def register(app: Flask) -> None:
         g.request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
         if request.method in UNSAFE_METHODS:
             g.write_token = WRITE_INTENT.set(True)
+        if _has_nul(request):
+            # No text field may hold NUL; PostgreSQL refuses it outright, so refuse it first.
+            abort(400)
 
     @app.teardown_request
     def end_request(_exc: BaseException | None) -> None:
@@ -72,6 +75,31 @@ def register(app: Flask) -> None:
             if app.config.get("LOG_REQUESTS", True):
                 _log_request(response)
         return response
+
+
+def _has_nul(req) -> bool:
+    """True if a path, query, form or JSON value (or key) contains a NUL character.
+
+    Flask-WTF reads form fields from a JSON body too, so JSON is checked like a form.
+    """
+    values: list = [list(req.args.items(multi=True)), list((req.view_args or {}).items())]
+    if req.method in UNSAFE_METHODS:
+        values.append(list(req.form.items(multi=True)))
+        if req.is_json:
+            values.append(req.get_json(silent=True))
+    return _contains_nul(values)
+
+
+def _contains_nul(value: object, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 20:  # deeper than any form we read: refuse rather than recurse without end
+        return True
+    if isinstance(value, dict):
+        return any(_contains_nul(k, depth + 1) or _contains_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(item, depth + 1) for item in value)
+    return False
 
 
 def _log_request(response: Response) -> None:

@@ -111,3 +111,25 @@ def test_secret_key_is_generated_once_into_instance(tmp_path, monkeypatch):
     assert len(first.config["SECRET_KEY"]) == 64
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert oct((tmp_path / "inst" / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("where", ["query", "form", "path"])
+def test_nul_bytes_are_refused_before_any_query(app, client, where):
+    from tests.conftest import PASSWORD, make_user
+
+    user = make_user(app)
+    if where == "query":
+        response = client.get("/roles", query_string={"q": "a\x00b"})
+    elif where == "form":
+        response = client.post("/auth/login", data={"email": user.email + "\x00", "password": PASSWORD})
+    else:
+        response = client.get("/roles/evil%00slug")
+    assert response.status_code == 400
+
+
+def test_nul_bytes_in_a_json_body_are_refused(client):
+    import json
+
+    body = json.dumps({"email": "a\x00@example.com", "password": "whatever password"})
+    response = client.post("/auth/login", data=body, content_type="application/json")
+    assert response.status_code == 400

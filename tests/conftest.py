@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from careerprep import create_app
 from careerprep.banks import import_bank, validate
 from careerprep.config import normalise_database_url
 from careerprep.extensions import db
-from careerprep.models import User
+from careerprep.models import CardState, User
 
 FAST_HASH = "scrypt:1024:8:1"  # tests only; production uses N=2^17 (see test_auth)
 PASSWORD = "correct horse battery"
@@ -107,6 +108,23 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def card_state(user_id: int, question_id: int, **overrides) -> CardState:
+    """A card in the review state, reviewed a day ago and due in five days, unless overridden."""
+    now = datetime.now(UTC)
+    fields = {
+        "state": 2,
+        "step": None,
+        "stability": 5.0,
+        "difficulty": 5.0,
+        "due": now + timedelta(days=5),
+        "last_review": now - timedelta(days=1),
+        "reps": 1,
+        "lapses": 0,
+        "introduced_at": now - timedelta(days=3),
+    }
+    return CardState(user_id=user_id, question_id=question_id, **{**fields, **overrides})
 
 
 def make_user(app, **overrides) -> User:

@@ -11,7 +11,7 @@ from careerprep.banks import BANK_DIR, BankError, bundled_files, load_file, pars
 from careerprep.extensions import db
 from careerprep.models import CardState, Question, QuestionSet, Role
 from careerprep.templating import render_markdown
-from tests.conftest import bank_dict, load_bank, make_user
+from tests.conftest import bank_dict, card_state, load_bank, make_user
 
 
 def row_counts():
@@ -67,13 +67,10 @@ def test_edited_bank_updates_by_key_and_keeps_progress(app, tmp_path: Path):
 
         now = datetime.now(UTC)
         db.session.add(
-            CardState(
-                user_id=user.id,
-                question_id=question.id,
-                state=2,
-                step=None,
+            card_state(
+                user.id,
+                question.id,
                 stability=4.0,
-                difficulty=5.0,
                 due=now,
                 last_review=now,
                 reps=3,

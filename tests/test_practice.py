@@ -9,7 +9,7 @@ import pytest
 
 from careerprep.extensions import db
 from careerprep.models import CardState, Question, Review
-from tests.conftest import count_queries, load_bank, make_user, rating_token, reveal_url
+from tests.conftest import card_state, count_queries, load_bank, make_user, rating_token, reveal_url
 
 DRILL = "/roles/test-role/drill"
 
@@ -158,17 +158,13 @@ def test_due_cards_come_before_new_and_most_overdue_first(app, logged_in, bank, 
         q = {q.key: q.id for q in db.session.scalars(db.select(Question))}
         for key, overdue_days in (("q-3", 1), ("q-4", 5)):
             db.session.add(
-                CardState(
-                    user_id=user.id,
-                    question_id=q[key],
-                    state=2,
-                    step=None,
+                card_state(
+                    user.id,
+                    q[key],
                     stability=3.0,
-                    difficulty=5.0,
                     due=now - timedelta(days=overdue_days),
                     last_review=now - timedelta(days=overdue_days + 3),
                     reps=2,
-                    lapses=0,
                     introduced_at=now - timedelta(days=9),
                 )
             )

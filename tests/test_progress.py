@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from careerprep.extensions import db
-from careerprep.models import CardState, Question, Review, User
+from careerprep.models import Question, Review, User
 from careerprep.progress.services import streak_length
-from tests.conftest import count_queries, load_bank, rating_token, reveal_url
+from tests.conftest import card_state, count_queries, load_bank, rating_token, reveal_url
 
 
 def drill_n(client, n, rating=3, url="/roles/test-role/drill"):
@@ -42,17 +42,13 @@ def test_dashboard_streak_and_history(app, logged_in, user):
     with app.app_context():
         qid = db.session.scalar(db.select(Question.id).filter_by(key="q-0"))
         db.session.add(
-            CardState(
-                user_id=user.id,
-                question_id=qid,
-                state=2,
-                step=None,
+            card_state(
+                user.id,
+                qid,
                 stability=10.0,
-                difficulty=5.0,
                 due=now + timedelta(days=5),
                 last_review=now - timedelta(days=1),
                 reps=3,
-                lapses=0,
                 introduced_at=now - timedelta(days=3),
             )
         )
@@ -90,17 +86,13 @@ def test_dashboard_days_follow_the_users_time_zone(app, logged_in, user):
         db.session.get(User, user.id).timezone = "Pacific/Kiritimati"  # UTC+14
         qid = db.session.scalar(db.select(Question.id))
         db.session.add(
-            CardState(
-                user_id=user.id,
-                question_id=qid,
-                state=2,
-                step=None,
+            card_state(
+                user.id,
+                qid,
                 stability=5.0,
-                difficulty=5.0,
                 due=now + timedelta(days=5),
                 last_review=now,
                 reps=1,
-                lapses=0,
                 introduced_at=now,
             )
         )

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
-from ..auth.services import MAX_PASSWORD, MIN_PASSWORD, password_problem
+from ..auth.forms import new_password_fields
+from ..auth.services import MAX_PASSWORD
 
 
 class ChangePasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
-    new = PasswordField(
-        "New password",
-        description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters.",
-        validators=[DataRequired()],
-    )
-    confirm = PasswordField(
-        "Repeat new password", validators=[DataRequired(), EqualTo("new", "Passwords differ.")]
-    )
-
-    def validate_new(self, field: PasswordField) -> None:
-        problem = password_problem(field.data or "")
-        if problem:
-            raise ValidationError(problem)
+    new, confirm = new_password_fields("New password", "Repeat new password", "new")
 
 
 class ConfirmForm(FlaskForm):

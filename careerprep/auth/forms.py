@@ -11,6 +11,24 @@ from .services import MAX_PASSWORD, MIN_PASSWORD, password_problem
 EMAIL_RE = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 
 
+def new_password_fields(label: str, confirm_label: str, name: str) -> tuple[PasswordField, PasswordField]:
+    """A new password (length rules) and its confirmation, shared by sign-up and password change."""
+    return (
+        PasswordField(
+            label,
+            description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters. A long passphrase is best.",
+            validators=[DataRequired(), _password_rules],
+        ),
+        PasswordField(confirm_label, validators=[DataRequired(), EqualTo(name, "Passwords differ.")]),
+    )
+
+
+def _password_rules(_form: FlaskForm, field: PasswordField) -> None:
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
@@ -28,16 +46,4 @@ class RegisterForm(FlaskForm):
         filters=[_strip],
         validators=[DataRequired(), Length(max=254), Regexp(EMAIL_RE, message="Enter an email address.")],
     )
-    password = PasswordField(
-        "Password",
-        description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters. A long passphrase is best.",
-        validators=[DataRequired()],
-    )
-    confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
-    )
-
-    def validate_password(self, field: PasswordField) -> None:
-        problem = password_problem(field.data or "")
-        if problem:
-            raise ValidationError(problem)
+    password, confirm = new_password_fields("Password", "Repeat password", "password")

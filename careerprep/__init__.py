@@ -61,8 +61,9 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
     from .core import bp as core_bp
+    from .mock import bp as mock_bp
     from .practice import bp as practice_bp
     from .progress import bp as progress_bp
 
-    for bp in (core_bp, auth_bp, account_bp, catalog_bp, practice_bp, progress_bp, admin_bp):
+    for bp in (core_bp, auth_bp, account_bp, catalog_bp, practice_bp, mock_bp, progress_bp, admin_bp):
         app.register_blueprint(bp)

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,6 +78,13 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # Study settings (the account page).
+    new_per_day: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    max_reviews_per_day: Mapped[int] = mapped_column(Integer, default=200, server_default="200")
+    desired_retention: Mapped[float] = mapped_column(Float, default=0.9, server_default="0.9")
+    draft_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    mock_questions: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    mock_minutes: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
 
     # The sign-in this request belongs to (set at login and by the user loader; not a column).
     session_token = None
@@ -197,6 +206,77 @@ class Review(db.Model):
     difficulty: Mapped[float | None] = mapped_column(Float)
     due: Mapped[datetime] = mapped_column(UTCDateTime)
     interval_seconds: Mapped[int] = mapped_column(Integer)
+    # Interview practice: what the user wrote before the reveal, and which key points it covered.
+    draft: Mapped[str | None] = mapped_column(Text)
+    covered: Mapped[list[int] | None] = mapped_column(JSON)  # indexes into the key points
+    key_point_count: Mapped[int | None] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(20), default="due", server_default="due")
+
+
+class CardFlag(db.Model):
+    """A user's suspend / bury / leech marks on one question (kept apart from the FSRS state)."""
+
+    __tablename__ = "card_flag"
+    __table_args__ = (UniqueConstraint("user_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    leech: Mapped[bool] = mapped_column(Boolean, default=False)
+    buried_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RolePlan(db.Model):
+    """A user's interview date for a role."""
+
+    __tablename__ = "role_plan"
+    __table_args__ = (UniqueConstraint("user_id", "role_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id"))
+    interview_date: Mapped[date] = mapped_column(Date)
+
+
+class MockInterview(db.Model):
+    """A timed mock interview: questions answered in turn, revealed and rated at the end."""
+
+    __tablename__ = "mock_interview"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seconds_per_question: Mapped[int] = mapped_column(Integer)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    items: Mapped[list[MockItem]] = relationship(
+        back_populates="mock", order_by="MockItem.position", cascade="all, delete-orphan"
+    )
+
+
+class MockItem(db.Model):
+    """One question of a mock interview, with the user's draft and, after the end, a rating."""
+
+    __tablename__ = "mock_item"
+    __table_args__ = (UniqueConstraint("mock_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mock_id: Mapped[int] = mapped_column(ForeignKey("mock_interview.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    draft: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    covered: Mapped[list[int] | None] = mapped_column(JSON)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"))
+
+    mock: Mapped[MockInterview] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship()
 
 
 def _sqlite_local_date(stamp: str | None, tz_name: str) -> str | None:

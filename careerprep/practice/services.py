@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import scheduling
 from ..extensions import db
-from ..models import CardState, Question, QuestionSet, Review, Role, User, as_utc, utc_now
+from ..models import CardFlag, CardState, Question, QuestionSet, Review, Role, User, as_utc, utc_now
 from ..queries import day_start, visible_questions
 
 # Like Anki's learn-ahead limit: with nothing else to do, learning cards due this soon are shown.
@@ -40,8 +40,9 @@ class NextCard:
     counts: QueueCounts
 
 
-def _scheduler():
-    return scheduling.scheduler(current_app.config["DESIRED_RETENTION"], current_app.config["FSRS_FUZZING"])
+def user_scheduler(user: User):
+    """The FSRS scheduler for this user's desired retention."""
+    return scheduling.scheduler(float(user.desired_retention), current_app.config["FSRS_FUZZING"])
 
 
 def queue_counts(user: User, role: Role, now: datetime) -> QueueCounts:
@@ -72,7 +73,7 @@ def queue_counts(user: User, role: Role, now: datetime) -> QueueCounts:
     return QueueCounts(
         due=int(due),
         new_today=int(new_today),
-        new_limit=current_app.config["NEW_CARDS_PER_DAY"],
+        new_limit=user.new_per_day,
         new_available=int(total) - int(studied),
         next_due=_aware(next_due),
     )
@@ -154,10 +155,48 @@ def read_token(raw: str | None, user: User) -> Token | None:
 class RatingResult:
     review: Review | None
     duplicate: bool
+    leech: bool = False
 
 
-def record_rating(user: User, question: Question, token: Token, rating: int) -> RatingResult:
-    """Apply a rating once: the same token again records nothing; concurrent ratings serialize."""
+LEECH_LAPSES = 8
+
+
+def suggest_rating(covered: int, total: int, answer_seconds: float | None = None) -> int:
+    """The rating a key-point checklist suggests (documented on the drill page and in the README).
+
+    None or almost none covered (under a quarter) → Again; some (under 60%) → Hard; most → Good;
+    all of them, answered within QUICK_SECONDS of seeing the question → Easy (all but slower → Good).
+    """
+    if total <= 0:
+        return 3
+    share = covered / total
+    if share < 0.25:
+        return 1
+    if share < 0.6:
+        return 2
+    if share >= 1 and answer_seconds is not None and answer_seconds <= QUICK_SECONDS:
+        return 4
+    return 3
+
+
+QUICK_SECONDS = 90
+
+
+def record_rating(
+    user: User,
+    question: Question,
+    token: Token,
+    rating: int,
+    *,
+    draft: str | None = None,
+    covered: list[int] | None = None,
+    mode: str = "due",
+    due_cap: datetime | None = None,
+) -> RatingResult:
+    """Apply a rating once: the same token again records nothing; concurrent ratings serialize.
+
+    `due_cap` (the day before an interview) keeps the next review from falling after the interview.
+    """
     for _attempt in range(3):
         if db.session.scalar(db.select(Review.id).filter_by(token=token.nonce)) is not None:
             return RatingResult(None, duplicate=True)
@@ -168,11 +207,16 @@ def record_rating(user: User, question: Question, token: Token, rating: int) -> 
         # later times, so the log's time order is the order the state changes were applied.
         now = utc_now()
         card = scheduling.to_card(question.id, state, now)
-        outcome = scheduling.review(_scheduler(), card, rating, now)
+        outcome = scheduling.review(user_scheduler(user), card, rating, now)
         if state is None:
             state = CardState(user_id=user.id, question_id=question.id, introduced_at=now)
             db.session.add(state)
         scheduling.apply(state, outcome)
+        if due_cap is not None and state.due > due_cap:
+            state.due = max(due_cap, now)
+        leech = outcome.lapsed and state.lapses >= LEECH_LAPSES
+        if leech:
+            _flag(user.id, question.id, suspended=True, leech=True)
         limit_ms = current_app.config["MAX_ANSWER_SECONDS"] * 1000
         duration = min(max(0, int(now.timestamp() * 1000) - token.shown_at_ms), limit_ms)
         review = Review(
@@ -187,7 +231,11 @@ def record_rating(user: User, question: Question, token: Token, rating: int) -> 
             stability=state.stability,
             difficulty=state.difficulty,
             due=state.due,
-            interval_seconds=int(outcome.interval.total_seconds()),
+            interval_seconds=int((state.due - now).total_seconds()),
+            draft=(draft or "").strip()[:MAX_DRAFT] or None,
+            covered=sorted(set(covered)) if covered is not None else None,
+            key_point_count=len(question.key_points) if covered is not None else None,
+            mode=mode,
         )
         db.session.add(review)
         try:
@@ -196,11 +244,26 @@ def record_rating(user: User, question: Question, token: Token, rating: int) -> 
             # Another request recorded this token, or created this card first: look again.
             db.session.rollback()
             continue
-        return RatingResult(review, duplicate=False)
+        return RatingResult(review, duplicate=False, leech=leech)
     return RatingResult(None, duplicate=True)
 
 
-def interval_previews(question: Question, state: CardState | None, now: datetime) -> dict:
+MAX_DRAFT = 20_000
+
+
+def _flag(user_id: int, question_id: int, **values) -> CardFlag:
+    """Set suspend / bury / leech marks on a card, creating its flag row if needed."""
+    flag = db.session.scalar(db.select(CardFlag).filter_by(user_id=user_id, question_id=question_id))
+    if flag is None:
+        flag = CardFlag(user_id=user_id, question_id=question_id, suspended=False, leech=False)
+        db.session.add(flag)
+    for name, value in values.items():
+        setattr(flag, name, value)
+    return flag
+
+
+def interval_previews(user: User, question: Question, state: CardState | None, now: datetime) -> dict:
     """Rating → interval text for the four buttons."""
     card = scheduling.to_card(question.id, state, now)
-    return {r: scheduling.format_interval(d) for r, d in scheduling.previews(_scheduler(), card, now).items()}
+    previews = scheduling.previews(user_scheduler(user), card, now)
+    return {r: scheduling.format_interval(d) for r, d in previews.items()}

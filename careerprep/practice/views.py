@@ -78,7 +78,7 @@ def drill(slug: str) -> Response:
         state=state,
         side="back",
         token=request.args["token"],
-        previews=interval_previews(question, state, now),
+        previews=interval_previews(current_user, question, state, now),
         announce="Answer shown. Rate how well you knew it.",
         now=now,
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
-from sqlalchemy import Select, and_
+from sqlalchemy import DateTime, Integer, Select, and_, cast, func, literal
 
 from .extensions import db
-from .models import CardState, Question, QuestionSet, Role, User, zone
+from .models import CardFlag, CardState, Question, QuestionSet, Role, RolePlan, User, zone
 
 
 def visible_questions(role_id: int | None = None) -> Select:
@@ -24,12 +24,25 @@ def visible_questions(role_id: int | None = None) -> Select:
 
 def visible_role(slug: str) -> Role | None:
     """A role that has at least one published set, by slug."""
-    has_published = (
+    return db.session.scalar(db.select(Role).where(Role.slug == slug, _has_published()))
+
+
+def _has_published():
+    return (
         db.select(QuestionSet.id)
         .where(QuestionSet.role_id == Role.id, QuestionSet.published.is_(True))
         .exists()
     )
-    return db.session.scalar(db.select(Role).where(Role.slug == slug, has_published))
+
+
+def visible_role_and_plan(slug: str, user_id: int) -> tuple[Role | None, RolePlan | None]:
+    """A visible role and this user's interview plan for it, in one query."""
+    row = db.session.execute(
+        db.select(Role, RolePlan)
+        .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == user_id))
+        .where(Role.slug == slug, _has_published())
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def user_cards(user_id: int) -> Select:
@@ -56,3 +69,31 @@ def day_start(user: User, now: datetime) -> datetime:
     tz = zone(user.timezone)
     local = now.astimezone(tz)
     return datetime.combine(local.date(), time.min, tzinfo=tz).astimezone(now.tzinfo)
+
+
+def not_flagged(user_id: int, now: datetime):
+    """SQL condition: the user has not suspended the question, nor buried it until later."""
+    return ~(
+        db.select(CardFlag.id)
+        .where(
+            CardFlag.user_id == user_id,
+            CardFlag.question_id == Question.id,
+            (CardFlag.suspended.is_(True)) | (CardFlag.buried_until > now),
+        )
+        .exists()
+    )
+
+
+def elapsed_days(column, at: datetime):
+    """SQL: whole days from `column` to `at`, never negative (FSRS counts whole elapsed days)."""
+    if db.engine.dialect.name == "sqlite":
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return func.max(0, cast(func.julianday(stamp) - func.julianday(column), Integer))
+    at_param = literal(at, DateTime(timezone=True))
+    return func.greatest(0, func.floor(func.extract("epoch", at_param - column) / 86400))
+
+
+def recall_at(at: datetime, factor: float, decay: float):
+    """SQL: FSRS predicted recall of the joined CardState at `at` (0 for a card without stability)."""
+    days = elapsed_days(CardState.last_review, at)
+    return func.coalesce(func.power(1 + factor * days / func.nullif(CardState.stability, 0), decay), 0.0)

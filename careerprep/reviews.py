@@ -9,7 +9,9 @@ from itertools import groupby
 
 from . import scheduling
 from .extensions import db
-from .models import CardState, Review
+from .models import CardFlag, CardState, Review
+
+LEECH_LAPSES = 8
 
 FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
 
@@ -81,3 +83,34 @@ def log_start(user_id: int, question_id: int):
     return db.session.scalar(
         db.select(db.func.min(Review.reviewed_at)).filter_by(user_id=user_id, question_id=question_id)
     )
+
+
+def rebuild_card(user_id: int, question_id: int) -> CardState | None:
+    """Set one card's state from its review log (None, and no row, when no reviews are left).
+
+    Undo uses this after deleting the last review: the replay restores the previous state exactly.
+    """
+    state = db.session.scalar(db.select(CardState).filter_by(user_id=user_id, question_id=question_id))
+    log = [
+        (r.rating, r.reviewed_at, r.due)
+        for r in db.session.execute(
+            db.select(Review.rating, Review.reviewed_at, Review.due)
+            .filter_by(user_id=user_id, question_id=question_id)
+            .order_by(Review.reviewed_at, Review.id)
+        )
+    ]
+    if not log:
+        if state is not None:
+            db.session.delete(state)
+        return None
+    expected = scheduling.replay(question_id, log)
+    if state is None:
+        state = CardState(user_id=user_id, question_id=question_id, introduced_at=log[0][1])
+        db.session.add(state)
+    for name in FIELDS:
+        setattr(state, name, getattr(expected, name))
+    flag = db.session.scalar(db.select(CardFlag).filter_by(user_id=user_id, question_id=question_id))
+    if flag is not None and flag.leech and expected.lapses < LEECH_LAPSES:
+        flag.leech = False
+        flag.suspended = False
+    return state

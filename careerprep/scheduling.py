@@ -77,6 +77,12 @@ def apply(state: CardState, outcome: Outcome) -> None:
     state.lapses = (state.lapses or 0) + (1 if outcome.lapsed else 0)
 
 
+def forgetting_curve(sched: Scheduler) -> tuple[float, float]:
+    """(factor, decay) of FSRS's power forgetting curve R(t) = (1 + factor * t / S) ** decay."""
+    decay = -sched.parameters[20]
+    return 0.9 ** (1 / decay) - 1, decay
+
+
 def retrievability(
     sched: Scheduler, stability: float | None, last_review: datetime | None, now: datetime
 ) -> float:

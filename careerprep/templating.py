@@ -71,3 +71,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(format_interval, "interval")
     app.jinja_env.globals["RATING_LABELS"] = RATING_LABELS
+    from .practice.services import MODES
+
+    app.jinja_env.globals["MODES"] = {**MODES, "mock": "Mock interview"}
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

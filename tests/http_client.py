@@ -80,3 +80,10 @@ def rating_token(fragment: str) -> str:
     match = re.search(r'name="token" value="([^"]+)"', fragment)
     assert match, fragment[:500]
     return match.group(1)
+
+
+def reveal(browser: Browser, drill_path: str, fragment: str) -> Reply:
+    """Reveal the card in a drill fragment: the plain link, or the draft form (with an empty draft)."""
+    if 'href="' in fragment and "reveal=" in fragment:
+        return browser.get(reveal_link(fragment), htmx=True)
+    return browser.post(drill_path + "/reveal", {"token": rating_token(fragment), "draft": ""}, htmx=True)

@@ -63,7 +63,9 @@ def test_drill_works_without_javascript(tmp_path):
         register(page, base, email="nojs@example.com")
         page.goto(f"{base}/roles/software-systems-engineer/drill")
         for _ in range(2):
-            page.get_by_role("link", name="Show answer").click()
+            page.get_by_label("Draft your answer").fill("Without JavaScript the draft still travels.")
+            page.get_by_role("button", name="Show answer").click()
+            assert page.get_by_text("Without JavaScript the draft still travels.").first.is_visible()
             page.get_by_role("button", name="Good").click()
             page.wait_for_url(f"{base}/roles/software-systems-engineer/drill")
         page.goto(f"{base}/dashboard")

@@ -17,7 +17,7 @@ from careerprep.models import CardState, Review, User
 from careerprep.reviews import verify
 from tests.conftest import PASSWORD, bank_dict, load_bank, rating_token, reveal_url
 from tests.e2e_support import live_server
-from tests.http_client import Browser, reveal_link
+from tests.http_client import Browser, reveal
 from tests.http_client import rating_token as live_token
 
 DRILL = "/roles/test-role/drill"
@@ -170,7 +170,7 @@ def count_rows(base_url_app_config, model, **filters):
 def test_same_token_submitted_at_once_records_once(server, app_config):
     browser = signed_in_browser(server, "same@example.com")
     front = browser.get(DRILL, htmx=True).text
-    back = browser.get(reveal_link(front), htmx=True).text
+    back = reveal(browser, DRILL, front).text
     token = live_token(back)
     barrier = threading.Barrier(12)
 
@@ -192,7 +192,7 @@ def test_two_tabs_rating_one_card_serialize(server, app_config):
     tokens = []
     for _ in range(8):  # eight tabs showing the same first card
         front = browser.get(DRILL, htmx=True).text
-        tokens.append(live_token(browser.get(reveal_link(front), htmx=True).text))
+        tokens.append(live_token(reveal(browser, DRILL, front).text))
     barrier = threading.Barrier(8)
 
     def submit(token):
@@ -225,7 +225,7 @@ def test_many_users_rating_concurrently_lose_nothing(server, app_config):
     def drill(browser):
         for n in range(ratings):
             front = browser.get(DRILL, htmx=True).text
-            back = browser.get(reveal_link(front), htmx=True)
+            back = reveal(browser, DRILL, front)
             reply = browser.post(DRILL, {"token": live_token(back.text), "rating": str(3 + n % 2)}, htmx=True)
             # A double submit of every rating, as an impatient user would.
             again = browser.post(DRILL, {"token": live_token(back.text), "rating": "1"}, htmx=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, DecimalField, IntegerField, PasswordField, SelectField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..auth.forms import new_password_fields
 from ..auth.services import MAX_PASSWORD
@@ -17,3 +19,45 @@ class ChangePasswordForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form: CSRF protection for a one-click action."""
+
+
+TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
+
+
+class SettingsForm(FlaskForm):
+    """How you study: daily limits, retention, drafting, mock defaults and time zone."""
+
+    new_per_day = IntegerField(
+        "New questions per day (per role)",
+        validators=[InputRequired("Enter a number."), NumberRange(0, 200, "Use 0 to 200.")],
+    )
+    max_reviews_per_day = IntegerField(
+        "Maximum reviews per day (per role)",
+        validators=[InputRequired("Enter a number."), NumberRange(1, 9999, "Use 1 to 9999.")],
+    )
+    desired_retention = DecimalField(
+        "Desired retention",
+        places=2,
+        description="The chance you want of remembering a card when it comes back. Higher means "
+        "more reviews for a little more certainty: 0.90 is a good balance, 0.95 roughly doubles "
+        "the reviews of 0.90, and 0.80 halves them but you will forget more.",
+        validators=[
+            InputRequired("Enter a value such as 0.90."),
+            NumberRange(0.70, 0.97, "Use a value from 0.70 to 0.97."),
+        ],
+    )
+    draft_enabled = BooleanField("Show a “Draft your answer” box before the reveal")
+    mock_questions = IntegerField(
+        "Mock interview: questions",
+        validators=[InputRequired("Enter a number."), NumberRange(1, 15, "Use 1 to 15.")],
+    )
+    mock_minutes = IntegerField(
+        "Mock interview: minutes per question",
+        validators=[InputRequired("Enter a number."), NumberRange(1, 30, "Use 1 to 30.")],
+    )
+    timezone = SelectField(
+        "Time zone",
+        description="Days (daily limits, streaks, “today”) start at midnight here.",
+        choices=TIMEZONES,
+        validate_choice=True,
+    )

@@ -10,17 +10,41 @@ from ..auth.services import hash_password, other_sessions, revoke_sessions
 from ..extensions import db
 from ..htmx import redirect_to
 from . import bp
-from .forms import ChangePasswordForm, ConfirmForm
+from .forms import ChangePasswordForm, ConfirmForm, SettingsForm
 
 
-def _page(form: ChangePasswordForm | None = None, status: int = 200) -> Response:
+def _page(
+    form: ChangePasswordForm | None = None, status: int = 200, settings: SettingsForm | None = None
+) -> Response:
     html = render_template(
         "account/index.html",
         form=form or ChangePasswordForm(),
+        settings=settings or SettingsForm(obj=current_user, formdata=None),
         confirm=ConfirmForm(),
         others=other_sessions(current_user),
     )
     return make_response(html, status)
+
+
+@bp.post("/settings")
+def settings() -> Response:
+    """Save study settings; invalid values are refused with a message and nothing changes."""
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        return _page(settings=form, status=422)
+    for name in (
+        "new_per_day",
+        "max_reviews_per_day",
+        "draft_enabled",
+        "mock_questions",
+        "mock_minutes",
+        "timezone",
+    ):
+        setattr(current_user, name, getattr(form, name).data)
+    current_user.desired_retention = float(form.desired_retention.data)
+    db.session.commit()
+    flash("Settings saved.", "success")
+    return redirect_to(url_for("account.index"))
 
 
 @bp.before_request

@@ -2,22 +2,86 @@
 
 from __future__ import annotations
 
+import math
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import case, func
+from sqlalchemy import Select, String, case, cast, func, or_
 from sqlalchemy.exc import IntegrityError
 
 from .. import scheduling
 from ..extensions import db
-from ..models import CardFlag, CardState, Question, QuestionSet, Review, Role, User, as_utc, utc_now
-from ..queries import day_start, visible_questions
+from ..models import (
+    CardFlag,
+    CardState,
+    Question,
+    QuestionSet,
+    Review,
+    Role,
+    RolePlan,
+    User,
+    as_utc,
+    utc_now,
+    zone,
+)
+from ..queries import day_start, not_flagged, recall_at, visible_questions
 
 # Like Anki's learn-ahead limit: with nothing else to do, learning cards due this soon are shown.
 LEARN_AHEAD = timedelta(minutes=20)
+
+
+MODES = {
+    "due": "Due",
+    "learn": "Learn new",
+    "weak": "Weak spots",
+    "focus": "Focus",
+    "prepare": "Prepare for my interview",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Focus mode's choice of categories, difficulties and tags (empty means any)."""
+
+    categories: tuple[str, ...] = ()
+    difficulties: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_request(cls, values) -> Filters:
+        """Read filters from query or form values, dropping anything malformed."""
+        categories = tuple(dict.fromkeys(c[:120] for c in values.getlist("category") if c.strip()))[:20]
+        difficulties = tuple(sorted({int(d) for d in values.getlist("difficulty") if d in ("1", "2", "3")}))
+        tags = tuple(dict.fromkeys(t[:40] for t in values.getlist("tag") if re.fullmatch(r"[a-z0-9-]+", t)))[
+            :20
+        ]
+        return cls(categories, difficulties, tags)
+
+    def __bool__(self) -> bool:
+        return bool(self.categories or self.difficulties or self.tags)
+
+    def apply(self, stmt: Select) -> Select:
+        """Restrict a statement over Question to the chosen filters."""
+        if self.categories:
+            stmt = stmt.where(Question.category.in_(self.categories))
+        if self.difficulties:
+            stmt = stmt.where(Question.difficulty.in_(self.difficulties))
+        if self.tags:
+            # Tags are a JSON list of kebab-case words: match the quoted word in its text form.
+            stmt = stmt.where(or_(*(cast(Question.tags, String).like(f'%"{t}"%') for t in self.tags)))
+        return stmt
+
+    def params(self) -> dict:
+        """The filters as URL parameters."""
+        return {
+            "category": list(self.categories),
+            "difficulty": list(self.difficulties),
+            "tag": list(self.tags),
+        }
 
 
 @dataclass
@@ -27,10 +91,16 @@ class QueueCounts:
     new_limit: int
     new_available: int
     next_due: datetime | None
+    reviews_today: int = 0
+    review_limit: int = 0
 
     @property
     def new_remaining(self) -> int:
         return max(0, min(self.new_limit - self.new_today, self.new_available))
+
+    @property
+    def reviews_remaining(self) -> int:
+        return max(0, self.review_limit - self.reviews_today)
 
 
 @dataclass
@@ -38,6 +108,7 @@ class NextCard:
     question: Question | None
     state: CardState | None
     counts: QueueCounts
+    mode: str = "due"
 
 
 def user_scheduler(user: User):
@@ -45,37 +116,58 @@ def user_scheduler(user: User):
     return scheduling.scheduler(float(user.desired_retention), current_app.config["FSRS_FUZZING"])
 
 
-def queue_counts(user: User, role: Role, now: datetime) -> QueueCounts:
-    """Due now, new introduced today, new still unseen, and the next due time: one query."""
-    in_role = (
-        db.select(CardState)
-        .join(Question, CardState.question_id == Question.id)
-        .join(QuestionSet, Question.set_id == QuestionSet.id)
-        .where(
-            CardState.user_id == user.id,
-            QuestionSet.role_id == role.id,
-            QuestionSet.published.is_(True),
-            Question.archived.is_(False),
-        )
+def _pool(user: User, role: Role, now: datetime, filters: Filters) -> Select:
+    """Questions this drill may show: visible in the role, within the filters, not suspended or buried."""
+    return filters.apply(visible_questions(role.id)).where(not_flagged(user.id, now))
+
+
+def queue_counts(
+    user: User, role: Role, now: datetime, filters: Filters = Filters(), new_limit: int | None = None
+) -> QueueCounts:
+    """Due now, new introduced today, unseen, reviews done today and the next due time: one query."""
+    start = day_start(user, now)
+    in_pool = (
+        _pool(user, role, now, filters)
+        .add_columns(CardState.id.label("state_id"), CardState.due, CardState.introduced_at)
+        .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
         .subquery()
     )
-    visible_total = visible_questions(role.id).with_only_columns(func.count(Question.id)).scalar_subquery()
+    pool_total = _pool(user, role, now, filters).with_only_columns(func.count(Question.id)).scalar_subquery()
+    # Reviews today of cards that were not new today: what the daily review limit counts.
+    reviewed_today = (
+        db.select(func.count(Review.id))
+        .join(
+            CardState, (CardState.question_id == Review.question_id) & (CardState.user_id == Review.user_id)
+        )
+        .join(Question, Question.id == Review.question_id)
+        .join(QuestionSet, Question.set_id == QuestionSet.id)
+        .where(
+            Review.user_id == user.id,
+            Review.reviewed_at >= start,
+            QuestionSet.role_id == role.id,
+            CardState.introduced_at < start,
+        )
+        .scalar_subquery()
+    )
     row = db.session.execute(
         db.select(
-            func.count(in_role.c.id),
-            func.coalesce(func.sum(case((in_role.c.due <= now, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((in_role.c.introduced_at >= day_start(user, now), 1), else_=0)), 0),
-            func.min(case((in_role.c.due > now, in_role.c.due))),
-            visible_total,
+            func.count(in_pool.c.state_id),
+            func.coalesce(func.sum(case((in_pool.c.due <= now, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((in_pool.c.introduced_at >= start, 1), else_=0)), 0),
+            func.min(case((in_pool.c.due > now, in_pool.c.due))),
+            pool_total,
+            reviewed_today,
         )
     ).one()
-    studied, due, new_today, next_due, total = row
+    studied, due, new_today, next_due, total, reviews_today = row
     return QueueCounts(
         due=int(due),
         new_today=int(new_today),
-        new_limit=user.new_per_day,
+        new_limit=user.new_per_day if new_limit is None else new_limit,
         new_available=int(total) - int(studied),
         next_due=_aware(next_due),
+        reviews_today=int(reviews_today),
+        review_limit=user.max_reviews_per_day,
     )
 
 
@@ -86,32 +178,212 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return as_utc(value)
 
 
-def next_card(user: User, role: Role, now: datetime) -> NextCard:
-    """Due cards first (most overdue first), then new cards up to the daily limit, then learn-ahead."""
-    counts = queue_counts(user, role, now)
-    earliest = db.session.execute(
-        visible_questions(role.id)
+def _first_studied(stmt: Select) -> tuple[Question, CardState] | None:
+    row = db.session.execute(stmt.limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def _studied(user: User, role: Role, now: datetime, filters: Filters) -> Select:
+    return (
+        _pool(user, role, now, filters)
         .add_columns(CardState)
-        .join(CardState, CardState.question_id == Question.id)
-        .where(CardState.user_id == user.id, CardState.due <= now + LEARN_AHEAD)
-        .order_by(CardState.due, CardState.id)
+        .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
+    )
+
+
+def _new_question(user: User, role: Role, now: datetime, filters: Filters) -> Question | None:
+    studied = db.select(CardState.question_id).where(CardState.user_id == user.id)
+    return db.session.scalar(
+        _pool(user, role, now, filters)
+        .where(Question.id.not_in(studied))
+        .order_by(Question.difficulty, Question.position, QuestionSet.id, Question.id)
         .limit(1)
-    ).first()
-    if earliest is not None and earliest[1].due <= now:
-        return NextCard(earliest[0], earliest[1], counts)
-    if counts.new_remaining > 0:
-        studied = db.select(CardState.question_id).where(CardState.user_id == user.id)
-        question = db.session.scalar(
-            visible_questions(role.id)
-            .where(Question.id.not_in(studied))
-            .order_by(Question.difficulty, Question.position, QuestionSet.id, Question.id)
-            .limit(1)
+    )
+
+
+def _weakest(user: User, role: Role, at: datetime, now: datetime, filters: Filters) -> Select:
+    factor, decay = scheduling.forgetting_curve(user_scheduler(user))
+    return _studied(user, role, now, filters).order_by(
+        recall_at(at, factor, decay), CardState.lapses.desc(), CardState.due, CardState.id
+    )
+
+
+def next_card(
+    user: User,
+    role: Role,
+    now: datetime,
+    mode: str = "due",
+    filters: Filters = Filters(),
+    plan: RolePlan | None = None,
+) -> NextCard:
+    """The next card for a mode.
+
+    due: due cards (most overdue first) up to the daily review limit, then new cards up to the daily
+    new limit, then learning cards due within 20 minutes. learn: new cards only. weak: studied cards,
+    lowest predicted recall (then most lapses) first. focus: due, then new, then weakest, within the
+    filters. prepare: cards due now or due only after the interview, lowest recall on the interview day
+    first, then new cards at the pace that covers the bank by the interview.
+    """
+    if mode == "prepare" and (plan is None or interview_start(user, plan) <= now):
+        mode = "due"
+    new_limit = None
+    if mode == "prepare":
+        new_limit = max(user.new_per_day, prepare_pace(user, role, plan, now).new_per_day)
+    counts = queue_counts(user, role, now, filters, new_limit)
+
+    def result(found, state=None) -> NextCard:
+        if found is None:
+            return NextCard(None, None, counts, mode)
+        if isinstance(found, tuple):
+            return NextCard(found[0], found[1], counts, mode)
+        return NextCard(found, state, counts, mode)
+
+    if mode == "weak":
+        return result(_first_studied(_weakest(user, role, now, now, filters)))
+    if mode == "learn":
+        return result(_new_question(user, role, now, filters) if counts.new_remaining else None)
+    if mode == "prepare":
+        start = interview_start(user, plan)
+        missing = _weakest(user, role, start, now, filters).where(
+            (CardState.due <= now) | (CardState.due >= due_cap(user, plan, now))
         )
+        found = _first_studied(missing)
+        if found is None and counts.new_remaining:
+            found = _new_question(user, role, now, filters)
+        return result(found)
+    earliest = _first_studied(
+        _studied(user, role, now, filters)
+        .where(CardState.due <= now + LEARN_AHEAD)
+        .order_by(CardState.due, CardState.id)
+    )
+    if earliest is not None and earliest[1].due <= now and counts.reviews_remaining:
+        return result(earliest)
+    if counts.new_remaining:
+        question = _new_question(user, role, now, filters)
         if question is not None:
-            return NextCard(question, None, counts)
-    if earliest is not None:
-        return NextCard(earliest[0], earliest[1], counts)
-    return NextCard(None, None, counts)
+            return result(question)
+    if earliest is not None and counts.reviews_remaining:
+        return result(earliest)
+    if mode == "focus" and filters:
+        return result(_first_studied(_weakest(user, role, now, now, filters)))
+    return result(None)
+
+
+def _new_today(user: User, role: Role, now: datetime) -> int:
+    return db.session.scalar(
+        visible_questions(role.id)
+        .with_only_columns(func.count(CardState.id))
+        .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
+        .where(CardState.introduced_at >= day_start(user, now))
+    )
+
+
+# -- interview date -------------------------------------------------------------------------------
+
+
+def interview_start(user: User, plan: RolePlan) -> datetime:
+    """The start of the interview day in the user's time zone, as UTC."""
+    return datetime.combine(plan.interview_date, time.min, tzinfo=zone(user.timezone)).astimezone(UTC)
+
+
+def due_cap(user: User, plan: RolePlan | None, now: datetime) -> datetime | None:
+    """The latest a card may be due so it is reviewed once before the interview (None: no cap).
+
+    Normally the day before the interview; when that has passed, halfway to the interview.
+    """
+    if plan is None:
+        return None
+    start = interview_start(user, plan)
+    if start <= now:
+        return None
+    cap = start - timedelta(days=1)
+    return cap if cap > now else now + (start - now) / 2
+
+
+@dataclass
+class Pace:
+    days_left: int
+    unseen: int
+    new_per_day: int
+
+
+def prepare_pace(user: User, role: Role, plan: RolePlan, now: datetime) -> Pace:
+    """How many new cards a day cover the role's unseen questions before the interview."""
+    start = interview_start(user, plan)
+    days_left = max(
+        1, (start.astimezone(zone(user.timezone)).date() - now.astimezone(zone(user.timezone)).date()).days
+    )
+    studied = db.select(CardState.question_id).where(CardState.user_id == user.id)
+    unseen = int(
+        db.session.scalar(
+            visible_questions(role.id)
+            .with_only_columns(func.count(Question.id))
+            .where(Question.id.not_in(studied))
+        )
+    )
+    # Today's pace counts the cards already introduced today, so it does not shrink as you learn.
+    at_day_start = unseen + _new_today(user, role, now)
+    return Pace(days_left, unseen, math.ceil(at_day_start / days_left) if at_day_start else 0)
+
+
+@dataclass
+class CategoryReadiness:
+    category: str
+    total: int
+    studied: int
+    recall: float | None  # mean predicted recall on the interview day of the studied cards
+
+    @property
+    def unseen_share(self) -> float:
+        return (self.total - self.studied) / self.total if self.total else 0.0
+
+
+@dataclass
+class Readiness:
+    on: date
+    categories: list[CategoryReadiness]
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.categories)
+
+    @property
+    def studied(self) -> int:
+        return sum(c.studied for c in self.categories)
+
+    @property
+    def recall(self) -> float | None:
+        weighted = [(c.recall, c.studied) for c in self.categories if c.recall is not None]
+        count = sum(n for _, n in weighted)
+        return sum(r * n for r, n in weighted) / count if count else None
+
+    @property
+    def unseen_share(self) -> float:
+        return (self.total - self.studied) / self.total if self.total else 0.0
+
+
+def readiness(user: User, role: Role, plan: RolePlan) -> Readiness:
+    """Predicted readiness on the interview day: mean FSRS recall of studied cards, share never studied."""
+    at = interview_start(user, plan)
+    rows = db.session.execute(
+        visible_questions(role.id)
+        .with_only_columns(Question.category, CardState.stability, CardState.last_review)
+        .outerjoin(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
+    ).all()
+    sched = user_scheduler(user)
+    per: dict[str, list] = {}
+    for category, stability, last_review in rows:
+        bucket = per.setdefault(category, [0, []])
+        bucket[0] += 1
+        if stability is not None and last_review is not None:
+            bucket[1].append(scheduling.retrievability(sched, stability, last_review, at))
+    return Readiness(
+        plan.interview_date,
+        [
+            CategoryReadiness(c, total, len(values), sum(values) / len(values) if values else None)
+            for c, (total, values) in sorted(per.items())
+        ],
+    )
 
 
 # -- one-time review tokens ---------------------------------------------------------------------
@@ -158,7 +430,7 @@ class RatingResult:
     leech: bool = False
 
 
-LEECH_LAPSES = 8
+from ..reviews import LEECH_LAPSES  # noqa: E402  (one threshold for flagging and undo)
 
 
 def suggest_rating(covered: int, total: int, answer_seconds: float | None = None) -> int:

@@ -35,12 +35,50 @@
     else fn();
   }
 
+  function clickIn(selector) {
+    var el = document.querySelector(selector);
+    if (el && !el.disabled) el.click();
+  }
+
   document.addEventListener("keydown", function (event) {
-    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (isTyping(event.target)) return;
+    if (event.defaultPrevented) return;
     var card = document.getElementById("card");
     if (!card) return;
+    // Ctrl/Cmd+Enter in the draft box reveals the answer (the draft goes with it).
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.id === "draft") {
+      event.preventDefault();
+      act(function () { clickIn("#card #reveal"); });
+      return;
+    }
+    if (isTyping(event.target)) return;
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "z") {
+      event.preventDefault();
+      act(function () { clickIn("#card #undo"); });
+      return;
+    }
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
     var key = event.key;
+    if (key === "u") {
+      event.preventDefault();
+      act(function () { clickIn("#card #undo"); });
+      return;
+    }
+    if (key === "d") {
+      var draft = card.querySelector("#draft");
+      if (draft) {
+        event.preventDefault();
+        draft.focus();
+      }
+      return;
+    }
+    if (key === "?") {
+      var help = document.getElementById("shortcuts");
+      if (help && typeof help.showModal === "function") {
+        event.preventDefault();
+        if (!help.open) help.showModal();
+      }
+      return;
+    }
     if (key === " " || key === "Enter") {
       var reveal = card.querySelector("#reveal");
       // Enter on a focused link or button already activates it: leave that to the browser.
@@ -61,6 +99,41 @@
         var button = document.querySelector('#card button[name="rating"][value="' + key + '"]');
         if (button && !button.disabled) button.click();
       });
+    }
+  });
+
+  // The key-point checklist suggests a rating; the same rule runs on the server for "Rate from my
+  // checklist": under a quarter covered → Again, under 60% → Hard, otherwise Good, and all of them
+  // within the quick limit → Easy.
+  var LABELS = { 1: "Again", 2: "Hard", 3: "Good", 4: "Easy" };
+
+  function suggest(covered, total, seconds, quick) {
+    if (total <= 0) return 3;
+    var share = covered / total;
+    if (share < 0.25) return 1;
+    if (share < 0.6) return 2;
+    if (share >= 1 && seconds <= quick) return 4;
+    return 3;
+  }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches('#card input[name="covered"]')) return;
+    var form = box.form;
+    var boxes = form.querySelectorAll('input[name="covered"]');
+    var ticked = form.querySelectorAll('input[name="covered"]:checked').length;
+    var rating = suggest(ticked, boxes.length, Number(form.dataset.answerSeconds),
+      Number(form.dataset.quick));
+    form.querySelectorAll('button[name="rating"]').forEach(function (button) {
+      var on = button.value === String(rating);
+      button.classList.toggle("suggested", on);
+      if (on) button.setAttribute("aria-describedby", "suggestion");
+      else button.removeAttribute("aria-describedby");
+    });
+    var text = document.getElementById("suggestion");
+    if (text) {
+      text.textContent = "Suggested: " + LABELS[rating] + " (" + ticked + " of " + boxes.length +
+        " key points). Press " + rating + " to accept, or choose another rating.";
     }
   });
 

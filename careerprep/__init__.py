@@ -19,7 +19,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     from . import config
+    from .web import IdConverter
 
+    # Before any blueprint registers its rules: every <int:…> becomes a bounded id.
+    app.url_map.converters["int"] = IdConverter
     config.load(app, test_config)
     _init_extensions(app)
     _register_blueprints(app)

@@ -12,6 +12,7 @@ import time
 from flask import Flask, Response, abort, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .models import WRITE_INTENT
 
@@ -33,6 +34,25 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'none'",
     ]
 )
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in URLs, bounded to what an id column holds: larger numbers are a plain 404."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (werkzeug's signature)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def int_id(value: str | None) -> int | None:
+    """An id from a query string or form: a positive integer an id column can hold, else None."""
+    if value is None or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 def register(app: Flask) -> None:

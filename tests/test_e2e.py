@@ -70,3 +70,36 @@ def test_drill_works_without_javascript(tmp_path):
             page.wait_for_url(f"{base}/roles/software-systems-engineer/drill")
         page.goto(f"{base}/dashboard")
         assert page.locator("#reviews-today").inner_text() == "2"
+
+
+def test_undo_and_shortcuts_by_keyboard(tmp_path):
+    from tests.conftest import bank_dict
+
+    with live_server(tmp_path, bank=bank_dict(n_questions=4)) as base, chromium() as (page, errors):
+        register(page, base, email="undo@example.com")
+        page.goto(f"{base}/roles/test-role/drill")
+        # d focuses the draft box; typing "1" there must not rate anything.
+        page.keyboard.press("d")
+        page.locator("#draft:focus").wait_for()
+        page.keyboard.type("1 mutex, 2 condition variable")
+        assert page.locator('#card button[name="rating"]').count() == 0
+        page.keyboard.press("Control+Enter")
+        page.locator('#card button[name="rating"][value="3"]').wait_for()
+        assert page.get_by_text("1 mutex, 2 condition variable").first.is_visible()
+        # Ticking key points suggests a rating.
+        page.locator('#card input[name="covered"]').first.check()
+        page.locator("#suggestion", has_text="Suggested: Hard").wait_for()
+        first_prompt = page.locator("#card .prompt").inner_text()
+        page.keyboard.press("3")  # focus is on the checkbox: rating keys still work there
+        page.locator('#card[data-announce="Rated Good. Next card."]').wait_for()
+        assert page.locator("#card .prompt").inner_text() != first_prompt
+        # u undoes the rating and the card returns.
+        page.locator("#card-heading:focus").wait_for()
+        page.keyboard.press("u")
+        page.locator('#card[data-announce="Undid Good."]').wait_for()
+        assert page.locator("#card .prompt").inner_text() == first_prompt
+        # ? shows every shortcut.
+        page.locator("#card-heading:focus").wait_for()
+        page.keyboard.press("?")
+        page.locator("#shortcuts", has_text="Undo the last rating").wait_for()
+        assert errors == []

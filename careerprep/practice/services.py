@@ -245,7 +245,8 @@ def next_card(
     if mode == "prepare":
         start = interview_start(user, plan)
         missing = _weakest(user, role, start, now, filters).where(
-            (CardState.due <= now) | (CardState.due >= due_cap(user, plan, now))
+            # Due now, or due only after the cap (so it would miss the interview).
+            (CardState.due <= now) | (CardState.due > due_cap(user, plan, now))
         )
         found = _first_studied(missing)
         if found is None and counts.new_remaining:

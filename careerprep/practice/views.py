@@ -15,6 +15,7 @@ from ..models import CardFlag, CardState, Question, QuestionSet, Review, Role, R
 from ..queries import day_start, visible_questions, visible_role_and_plan
 from ..reviews import rebuild_card
 from ..scheduling import RATING_LABELS
+from ..web import int_id
 from . import bp
 from .services import (
     MODES,
@@ -127,7 +128,7 @@ def drill(slug: str) -> Response:
     """Show the next card; with ?reveal=<id>&token=… show that card's answer and rating buttons."""
     role, plan = _role_and_plan(slug)
     mode, filters = _mode_and_filters(request.args)
-    reveal = request.args.get("reveal", type=int)
+    reveal = int_id(request.args.get("reveal"))
     if reveal is None:
         return _render_card(role, plan, mode, filters)
     return _reveal(role, plan, mode, filters, reveal, request.args.get("token"), draft=None)
@@ -202,7 +203,7 @@ def rate(slug: str) -> Response:
     covered = _covered(request.form.getlist("covered"), question)
     raw = request.form.get("rating", "")
     if raw == "auto" and question is not None and covered is not None:
-        seconds = request.form.get("answer_seconds", type=int)
+        seconds = int_id(request.form.get("answer_seconds"))
         rating = suggest_rating(len(covered), len(question.key_points), seconds)
     else:
         rating = int(raw) if raw in ("1", "2", "3", "4") else None
@@ -264,7 +265,7 @@ def undo(slug: str) -> Response:
     role, plan = _role_and_plan(slug)
     mode, filters = _mode_and_filters(request.form)
     stack = list(session.get("undo") or [])
-    wanted = request.form.get("review_id", type=int)
+    wanted = int_id(request.form.get("review_id"))
     announce = "Nothing to undo."
     if stack and wanted == stack[-1]:
         stack.pop()

@@ -3,10 +3,15 @@
 (function () {
   "use strict";
 
+  // Keys typed into text go to the text. Checkboxes, radios and buttons are not typing: after
+  // ticking key points the rating keys must still work.
+  var NOT_TEXT = { checkbox: 1, radio: 1, button: 1, submit: 1, reset: 1, range: 1, color: 1, file: 1 };
+
   function isTyping(el) {
     if (!el) return false;
     var tag = el.tagName;
-    return el.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+    if (tag === "INPUT") return !NOT_TEXT[(el.type || "text").toLowerCase()];
+    return el.isContentEditable || tag === "TEXTAREA" || tag === "SELECT";
   }
 
   function announce(text) {

@@ -1,0 +1,59 @@
+"""The start form of a mock interview."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectMultipleField
+from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+MAX_QUESTIONS = 15
+MAX_MINUTES = 30
+
+
+class MockForm(FlaskForm):
+    questions = IntegerField(
+        "Number of questions",
+        description=f"1 to {MAX_QUESTIONS}.",
+        render_kw={"min": 1, "max": MAX_QUESTIONS, "inputmode": "numeric"},
+        validators=[
+            InputRequired("Enter how many questions you want."),
+            NumberRange(1, MAX_QUESTIONS, f"Choose from 1 to {MAX_QUESTIONS} questions."),
+        ],
+    )
+    minutes = IntegerField(
+        "Minutes per question",
+        description=f"1 to {MAX_MINUTES}. A countdown shows the time left for each question.",
+        render_kw={"min": 1, "max": MAX_MINUTES, "inputmode": "numeric"},
+        validators=[
+            InputRequired("Enter the minutes you want per question."),
+            NumberRange(1, MAX_MINUTES, f"Choose from 1 to {MAX_MINUTES} minutes per question."),
+        ],
+    )
+    categories = SelectMultipleField(
+        "Categories",
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    behavioural = BooleanField("Include one behavioural question", default=True)
+
+    def set_categories(self, counts: list[tuple[str, int]]) -> None:
+        """Offer the role's categories (with their question counts) as the choices."""
+        self.categories.choices = [(name, f"{name} ({count})") for name, count in counts]
+
+    def validate_categories(self, field: SelectMultipleField) -> None:
+        """Only this role's categories; the message names what was not recognised."""
+        known = {value for value, _label in field.choices}
+        unknown = [value for value in field.data or [] if value not in known]
+        if unknown:
+            names = ", ".join(name[:60] for name in unknown[:3])
+            raise ValidationError(f"Not a category of this role: {names}.")
+
+
+def clamp(value: int | None, low: int, high: int, fallback: int) -> int:
+    """A user setting as a valid default for the form (settings may predate the limits)."""
+    if value is None:
+        return fallback
+    return min(max(int(value), low), high)

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    func,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -187,7 +186,16 @@ class Review(db.Model):
 
     __tablename__ = "review"
     __table_args__ = (
-        Index("ix_review_user_id_reviewed_at", "user_id", "reviewed_at"),
+        # Covers the dashboard's scans (activity by day, retention by rating) without touching rows.
+        Index(
+            "ix_review_user_time_cover",
+            "user_id",
+            "reviewed_at",
+            "question_id",
+            "rating",
+            "prev_state",
+            "duration_ms",
+        ),
         CheckConstraint("rating BETWEEN 1 AND 4", name="rating_range"),
     )
 
@@ -211,6 +219,8 @@ class Review(db.Model):
     covered: Mapped[list[int] | None] = mapped_column(JSON)  # indexes into the key points
     key_point_count: Mapped[int | None] = mapped_column(Integer)
     mode: Mapped[str] = mapped_column(String(20), default="due", server_default="due")
+    # The card's state before this review (0: new); true retention counts reviews of review-state cards.
+    prev_state: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CardFlag(db.Model):
@@ -279,27 +289,12 @@ class MockItem(db.Model):
     question: Mapped[Question] = relationship()
 
 
-def _sqlite_local_date(stamp: str | None, tz_name: str) -> str | None:
-    """SQL helper for SQLite: the calendar date of a stored UTC timestamp in a time zone."""
-    if stamp is None:
-        return None
-    moment = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
-    return moment.astimezone(zone(tz_name)).date().isoformat()
-
-
 def zone(name: str) -> ZoneInfo:
     """A time zone by IANA name, falling back to UTC for an unknown name."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def local_date(column: Any, tz_name: str) -> Any:
-    """SQL expression: the user's local calendar date of a UTC timestamp column."""
-    if db.engine.dialect.name == "sqlite":
-        return func.local_date(column, tz_name)
-    return func.date(func.timezone(tz_name, column))
 
 
 # Set for requests and commands that write: their SQLite transactions begin IMMEDIATE, taking the
@@ -330,7 +325,6 @@ def register_engine_hooks(app: Flask) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
         dbapi_connection.create_function("power", 2, math.pow, deterministic=True)
-        dbapi_connection.create_function("local_date", 2, _sqlite_local_date, deterministic=True)
 
     def on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_INTENT.get() else "BEGIN")

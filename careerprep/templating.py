@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 import nh3
@@ -66,9 +67,17 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(_render_markdown(text or ""))  # noqa: S704 (sanitised by nh3 above)
 
 
+@lru_cache(maxsize=4096)
+def plaintext(text: str | None) -> str:
+    """Question Markdown as one line of plain text (for short labels and lists)."""
+    stripped = nh3.clean(_md.render(text or ""), tags=set())
+    return " ".join(html.unescape(stripped).split())
+
+
 def register(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(plaintext, "plaintext")
     app.add_template_filter(format_interval, "interval")
     app.jinja_env.globals["RATING_LABELS"] = RATING_LABELS
     from .practice.services import MODES

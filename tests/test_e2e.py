@@ -103,3 +103,84 @@ def test_undo_and_shortcuts_by_keyboard(tmp_path):
         page.keyboard.press("?")
         page.locator("#shortcuts", has_text="Undo the last rating").wait_for()
         assert errors == []
+
+
+def test_dashboard_with_a_month_of_reviews(tmp_path):
+    """The dashboard renders a month of history; saves docs/screenshots/dashboard.png on request."""
+    import os
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from careerprep import create_app
+    from careerprep.extensions import db
+    from careerprep.models import CardState, Question, Review, User
+
+    with live_server(tmp_path) as base, chromium(viewport={"width": 1280, "height": 900}) as (page, errors):
+        register(page, base, email="month@example.com")
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "x",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
+            }
+        )
+        rng = random.Random(3)
+        now = datetime.now(UTC)
+        with app.app_context():
+            user = db.session.scalar(db.select(User))
+            questions = db.session.scalars(db.select(Question.id).limit(60)).all()
+            n = 0
+            for days_ago in range(30):
+                if days_ago in (5, 6, 13, 20):
+                    continue  # a few missed days
+                for _ in range(rng.randrange(6, 25)):
+                    at = now - timedelta(days=days_ago, minutes=rng.randrange(600))
+                    n += 1
+                    db.session.add(
+                        Review(
+                            user_id=user.id,
+                            question_id=questions[n % len(questions)],
+                            token=f"m{n}",
+                            rating=rng.choice((1, 2, 3, 3, 3, 4)),
+                            reviewed_at=at,
+                            duration_ms=rng.randrange(20_000, 120_000),
+                            state=2,
+                            step=None,
+                            stability=8.0,
+                            difficulty=5.0,
+                            due=at + timedelta(days=8),
+                            interval_seconds=8 * 86400,
+                            prev_state=rng.choice((0, 2, 2)),
+                        )
+                    )
+            for i, qid in enumerate(questions):
+                db.session.add(
+                    CardState(
+                        user_id=user.id,
+                        question_id=qid,
+                        state=2 if i % 4 else 1,
+                        step=None,
+                        stability=rng.uniform(1, 45),
+                        difficulty=5.0,
+                        due=now + timedelta(hours=rng.randrange(-20, 24 * 28)),
+                        last_review=now - timedelta(days=rng.randrange(0, 9)),
+                        reps=4,
+                        lapses=rng.randrange(2),
+                        introduced_at=now - timedelta(days=rng.randrange(1, 30)),
+                    )
+                )
+            db.session.commit()
+            db.engine.dispose()
+        page.goto(f"{base}/dashboard")
+        assert page.get_by_role("heading", name="Consistency").is_visible()
+        assert 20 <= int(page.locator("#days-30").inner_text()) <= 30  # exact figures: test_progress.py
+        page.locator("svg[aria-labelledby='heatmap-title'] rect.heat-4").first.wait_for(state="attached")
+        target = Path(__file__).resolve().parent.parent / (
+            "docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts"
+        )
+        target.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(target / "dashboard.png"), full_page=True)
+        page.get_by_role("link", name="Competency map and weakest questions").first.click()
+        assert page.get_by_role("heading", name="Competency map").is_visible()
+        page.screenshot(path=str(target / "role-progress.png"), full_page=True)
+        assert errors == []

@@ -1,121 +1,265 @@
-"""The dashboard: empty state, counts, reviews today, streak, chart and recall."""
+"""Progress pages: numbers for a crafted history, local day boundaries, empty states, fixed queries."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from careerprep.extensions import db
-from careerprep.models import Question, Review, User
-from careerprep.progress.services import streak_length
+from careerprep.models import CardState, Question, Review, Role, User
+from careerprep.progress import services
+from careerprep.progress.services import longest_streak, streak_length
 from tests.conftest import card_state, count_queries, load_bank, rating_token, reveal_url
 
-
-def drill_n(client, n, rating=3, url="/roles/test-role/drill"):
-    for _ in range(n):
-        front = client.get(url).get_data(as_text=True)
-        back = client.get(reveal_url(front)).get_data(as_text=True)
-        assert client.post(url, data={"token": rating_token(back), "rating": str(rating)}).status_code == 303
+# 11:30 on Wednesday 11 March 2026 in Kolkata (UTC+5:30): local days start at 18:30 UTC.
+NOW = datetime(2026, 3, 11, 6, 0, tzinfo=UTC)
+TZ = "Asia/Kolkata"
 
 
-def test_empty_dashboard_tells_a_new_user_what_to_do(logged_in):
+def add_review(user_id, question_id, at, rating=3, prev_state=2, duration_ms=60_000, n=[0]):  # noqa: B006
+    n[0] += 1
+    return Review(
+        user_id=user_id,
+        question_id=question_id,
+        token=f"t{n[0]}",
+        rating=rating,
+        reviewed_at=at,
+        duration_ms=duration_ms,
+        state=2,
+        step=None,
+        stability=5.0,
+        difficulty=5.0,
+        due=at + timedelta(days=3),
+        interval_seconds=3 * 86400,
+        prev_state=prev_state,
+    )
+
+
+@pytest.fixture
+def history(app, user):
+    """A crafted history for `user` in Kolkata time."""
+    load_bank(app, n_questions=6, categories=("Alpha", "Beta"))
+    with app.app_context():
+        db.session.get(User, user.id).timezone = TZ
+        q = {x.key: x.id for x in db.session.scalars(db.select(Question))}
+        reviews = [
+            # today (local Mar 11 00:15), a review-state pass, 2 minutes
+            add_review(user.id, q["q-0"], datetime(2026, 3, 10, 18, 45, tzinfo=UTC), 3, 2, 120_000),
+            # yesterday (local Mar 10 23:45): a lapse of a review card
+            add_review(user.id, q["q-1"], datetime(2026, 3, 10, 18, 15, tzinfo=UTC), 1, 2),
+            # Mar 9 and Mar 7 (Mar 8 missed): an Easy review card and a new card's first review
+            add_review(user.id, q["q-2"], datetime(2026, 3, 9, 10, 0, tzinfo=UTC), 4, 2),
+            add_review(user.id, q["q-3"], datetime(2026, 3, 7, 10, 0, tzinfo=UTC), 3, 0),
+        ]
+        # Five days in a row in January: the longest streak.
+        reviews += [
+            add_review(user.id, q["q-4"], datetime(2026, 1, 10 + i, 9, 0, tzinfo=UTC), 3, 1) for i in range(5)
+        ]
+        db.session.add_all(reviews)
+        db.session.add_all(
+            [
+                # mastered (review, stability 30), due in 9 days
+                card_state(
+                    user.id,
+                    q["q-0"],
+                    stability=30.0,
+                    last_review=NOW - timedelta(days=1),
+                    due=NOW + timedelta(days=9),
+                    introduced_at=NOW - timedelta(days=60),
+                ),
+                # learning, overdue: counts as due now and in today's forecast
+                card_state(
+                    user.id,
+                    q["q-1"],
+                    state=3,
+                    stability=1.0,
+                    last_review=NOW - timedelta(days=2),
+                    due=NOW - timedelta(hours=2),
+                    introduced_at=NOW - timedelta(days=40),
+                ),
+                # young (review, stability 4), due at 00:30 local tomorrow (19:00 UTC today)
+                card_state(
+                    user.id,
+                    q["q-2"],
+                    stability=4.0,
+                    last_review=NOW - timedelta(days=2),
+                    due=datetime(2026, 3, 11, 19, 0, tzinfo=UTC),
+                    introduced_at=NOW - timedelta(days=30),
+                ),
+                # introduced today (local), learning
+                card_state(
+                    user.id,
+                    q["q-3"],
+                    state=1,
+                    stability=2.0,
+                    last_review=NOW - timedelta(hours=1),
+                    due=NOW + timedelta(minutes=10),
+                    introduced_at=NOW - timedelta(hours=1),
+                ),
+            ]
+        )
+        db.session.commit()
+    return q
+
+
+def build(app, user):
+    with app.app_context():
+        return services.dashboard(db.session.get(User, user.id), NOW)
+
+
+def test_today_and_consistency_numbers(app, user, history):
+    data = build(app, user)
+    assert (
+        data.today.due,
+        data.today.reviewed,
+        data.today.minutes,
+        data.today.new_introduced,
+        data.today.new_limit,
+    ) == (1, 1, 2.0, 1, 10)
+    c = data.consistency
+    assert (c.days_7, c.days_30, c.current, c.longest) == (4, 4, 3, 5)
+    assert not c.goal_met
+
+
+def test_heatmap_uses_local_days(app, user, history):
+    data = build(app, user)
+    days = {c.day: (c.reviews, c.minutes) for c in data.heatmap}
+    assert len(data.heatmap) == 365 and data.heatmap[-1].day == date(2026, 3, 11)
+    assert data.heatmap[-1].row == 2  # a Wednesday
+    assert {c.level for c in data.heatmap if not c.reviews} == {0}
+    assert days[date(2026, 3, 11)] == (1, 2.0)  # 18:45 UTC on the 10th is the 11th in Kolkata
+    assert days[date(2026, 3, 10)] == (1, 1.0)
+    assert days[date(2026, 3, 8)] == (0, 0)
+    assert days[date(2026, 1, 12)] == (1, 1.0)
+    assert data.months[0] == (date(2026, 3, 1), 4, 4, 5.0)
+
+
+def test_forecast_counts_overdue_today_and_local_tomorrow(app, user, history):
+    data = build(app, user)
+    forecast = dict(data.forecast)
+    assert len(data.forecast) == 30
+    assert forecast[date(2026, 3, 11)] == 2  # overdue + the learning card due in 10 minutes
+    assert forecast[date(2026, 3, 12)] == 1  # 19:00 UTC on the 11th is 00:30 on the 12th locally
+    assert forecast[date(2026, 3, 20)] == 1
+    assert sum(forecast.values()) == 4
+
+
+def test_true_retention_and_rating_distribution(app, user, history):
+    week, month, year = build(app, user).retention
+    # Last 7 days: reviews of review-state cards rated 3, 1, 4 → 2 of 3 passed.
+    assert (week.reviews, week.review_state, week.passed) == (4, 3, 2)
+    assert week.true_retention == pytest.approx(2 / 3)
+    assert week.ratings == {1: 1, 3: 2, 4: 1}
+    assert (month.reviews, year.reviews) == (4, 9)
+    assert year.ratings[3] == 7
+
+
+def test_role_competency_weakest_and_distribution(app, user, history):
+    with app.app_context():
+        found = db.session.get(User, user.id)
+        data = services.role_progress(found, db.session.scalar(db.select(Role)), NOW)
+    alpha, beta = data.categories  # q-0, q-2, q-4 Alpha; q-1, q-3, q-5 Beta
+    assert (alpha.category, alpha.total, alpha.new, alpha.learning, alpha.mastered) == ("Alpha", 3, 1, 0, 1)
+    assert (beta.category, beta.total, beta.new, beta.learning, beta.mastered) == ("Beta", 3, 1, 2, 0)
+    assert data.totals == {"new": 2, "learning": 2, "mastered": 1, "young": 1}
+    assert data.due == 1 and data.new_today == 1
+    # Weakest first: the relearning card (stability 1, reviewed 2 days ago).
+    assert [q.key for q, _r, _l in data.weakest][0] == "q-1"
+    assert len(data.weakest) == 4
+    assert sum(n for _label, n in data.recall_buckets) == 4
+
+
+def test_dashboard_page_renders_the_numbers(app, logged_in, user, history, monkeypatch):
+    monkeypatch.setattr("careerprep.progress.views.utc_now", lambda: NOW)
     html = logged_in.get("/dashboard").get_data(as_text=True)
-    assert "Nothing studied yet" in html
-    assert "Choose a role" in html
+    assert 'id="reviews-today">1<' in html and 'id="time-today">2.0 min<' in html
+    assert 'id="streak">3 days<' in html and 'id="longest-streak">5 days<' in html
+    assert "Studied on <strong>4 of the last 7 days</strong>" in html
+    assert "Wed 11 Mar 2026: 1 review, 2.0 min</title>" in html
+    assert 'id="retention-7">66.7%<' in html
+    assert "Cards due per day for the next 30 days: 4 cards in total" in html
+    assert "Mastered</dt><dd>1<" in html
 
 
-def test_dashboard_counts_after_drilling(app, logged_in):
+def test_role_progress_page(app, logged_in, user, history, monkeypatch):
+    monkeypatch.setattr("careerprep.progress.views.utc_now", lambda: NOW)
+    html = logged_in.get("/roles/test-role/progress").get_data(as_text=True)
+    assert "Competency map" in html and "Drill this category" in html
+    assert 'href="/roles/test-role/drill?mode=focus&amp;category=Alpha"' in html
+    assert 'id="count-mastered">1<' in html and 'id="count-young">1<' in html
+    assert "/questions/" in html and "/history" in html
+    assert logged_in.get("/roles/no-such-role/progress").status_code == 404
+
+
+def test_empty_states(app, logged_in):
+    load_bank(app)
+    dashboard = logged_in.get("/dashboard").get_data(as_text=True)
+    assert "Nothing studied yet" in dashboard and "Choose a role" in dashboard
+    role = logged_in.get("/roles/test-role/progress").get_data(as_text=True)
+    assert "Not started yet" in role and "Start drilling" in role
+
+
+def test_drilling_shows_up_on_the_dashboard(app, logged_in):
     load_bank(app, n_questions=8)
-    drill_n(logged_in, 5, rating=3)
+    for _ in range(5):
+        front = logged_in.get("/roles/test-role/drill").get_data(as_text=True)
+        back = logged_in.get(reveal_url(front)).get_data(as_text=True)
+        logged_in.post("/roles/test-role/drill", data={"token": rating_token(back), "rating": "3"})
     html = logged_in.get("/dashboard").get_data(as_text=True)
-    assert 'id="reviews-today">5<' in html
-    assert 'id="streak">1 day<' in html
-    assert "Role test-role" in html
-    assert "<dt>New</dt><dd>3</dd>" in html
-    assert "<dt>Learning</dt><dd>5</dd>" in html
-    assert "<svg" in html and "Reviews per day over the last 30 days: 5 in total" in html
-    assert ": 5 reviews</title>" in html  # today's bar
+    assert 'id="reviews-today">5<' in html and 'id="new-today">5 <span class="of">of 10' in html
 
 
-def test_dashboard_streak_and_history(app, logged_in, user):
-    load_bank(app, n_questions=3)
-    now = datetime.now(UTC)
-    with app.app_context():
-        qid = db.session.scalar(db.select(Question.id).filter_by(key="q-0"))
-        db.session.add(
-            card_state(
-                user.id,
-                qid,
-                stability=10.0,
-                due=now + timedelta(days=5),
-                last_review=now - timedelta(days=1),
-                reps=3,
-                introduced_at=now - timedelta(days=3),
-            )
-        )
-        for days_ago in (1, 2, 3):
-            db.session.add(
-                Review(
-                    user_id=user.id,
-                    question_id=qid,
-                    token=f"t{days_ago}",
-                    rating=3,
-                    reviewed_at=now - timedelta(days=days_ago),
-                    duration_ms=1000,
-                    state=2,
-                    step=None,
-                    stability=10.0,
-                    difficulty=5.0,
-                    due=now,
-                    interval_seconds=86400,
-                )
-            )
-        db.session.commit()
-    html = logged_in.get("/dashboard").get_data(as_text=True)
-    assert 'id="streak">3 days<' in html
-    assert 'id="reviews-today">0<' in html
-    assert "Study today to keep your 3-day streak going." in html
-    assert "<dt>Review</dt><dd>1</dd>" in html
-    # 10-day stability reviewed a day ago: recall ≈ 99%.
-    assert "<dt>Average predicted recall</dt><dd>99%</dd>" in html
-
-
-def test_dashboard_days_follow_the_users_time_zone(app, logged_in, user):
-    load_bank(app, n_questions=1)
-    now = datetime.now(UTC)
-    with app.app_context():
-        db.session.get(User, user.id).timezone = "Pacific/Kiritimati"  # UTC+14
-        qid = db.session.scalar(db.select(Question.id))
-        db.session.add(
-            card_state(
-                user.id,
-                qid,
-                stability=5.0,
-                due=now + timedelta(days=5),
-                last_review=now,
-                reps=1,
-                introduced_at=now,
-            )
-        )
-        db.session.commit()
-    from zoneinfo import ZoneInfo
-
-    local_today = now.astimezone(ZoneInfo("Pacific/Kiritimati")).date()
-    html = logged_in.get("/dashboard").get_data(as_text=True)
-    assert local_today.strftime("%a %d %b %Y") in html
-
-
-def test_streak_length():
+def test_streak_helpers():
     today = date(2026, 3, 10)
     days = {today - timedelta(days=i) for i in (0, 1, 2, 4)}
     assert streak_length(days, today) == 3
     assert streak_length(days - {today}, today) == 2  # today not studied yet: streak kept
     assert streak_length(set(), today) == 0
-    assert streak_length({today - timedelta(days=2)}, today) == 0
+    assert longest_streak(days) == 3 and longest_streak(set()) == 0
 
 
-def test_dashboard_query_count(app, logged_in):
-    load_bank(app, n_questions=12)
-    drill_n(logged_in, 4)
-    with count_queries(app) as statements:
-        assert logged_in.get("/dashboard").status_code == 200
-    assert len(statements) <= 12
+def bulk_reviews(app, user_id, n):
+    """n reviews spread over the last 300 days (executemany, for speed)."""
+    with app.app_context():
+        qids = db.session.scalars(db.select(Question.id)).all()
+        base = datetime.now(UTC) - timedelta(days=300)
+        rows = [
+            {
+                "user_id": user_id,
+                "question_id": qids[i % len(qids)],
+                "token": f"bulk{i}",
+                "rating": 1 + i % 4,
+                "reviewed_at": base + timedelta(minutes=43 * i % (300 * 1440)),
+                "duration_ms": 9000,
+                "state": 2,
+                "step": None,
+                "stability": 5.0,
+                "difficulty": 5.0,
+                "due": base,
+                "interval_seconds": 86400,
+                "prev_state": 2,
+                "mode": "due",
+            }
+            for i in range(n)
+        ]
+        db.session.execute(db.insert(Review), rows)
+        for qid in qids:
+            db.session.add(card_state(user_id, qid))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/roles/test-role/progress"])
+def test_query_count_is_fixed_for_10_and_10000_reviews(app, logged_in, user, path):
+    load_bank(app, n_questions=20)
+    counts = []
+    for n in (10, 10_000):
+        with app.app_context():
+            db.session.execute(db.delete(Review))
+            db.session.execute(db.delete(CardState))
+            db.session.commit()
+        bulk_reviews(app, user.id, n)
+        with count_queries(app) as statements:
+            assert logged_in.get(path).status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 12, counts

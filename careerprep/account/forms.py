@@ -61,3 +61,15 @@ class SettingsForm(FlaskForm):
         choices=TIMEZONES,
         validate_choice=True,
     )
+
+
+class DeleteAccountForm(FlaskForm):
+    """Deleting the account: the password again and an explicit confirmation."""
+
+    password = PasswordField(
+        "Your password", validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD)]
+    )
+    confirm = BooleanField(
+        "I understand this deletes all my progress permanently",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )

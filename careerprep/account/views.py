@@ -1,26 +1,43 @@
-"""Your account: change password, sign out of other devices."""
+"""Your account: settings, password, other devices, your data (export) and deleting the account."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, make_response, render_template, url_for
-from flask_login import current_user, login_required
+from collections.abc import Iterator
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    make_response,
+    render_template,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required, logout_user
 from werkzeug.security import check_password_hash
 
 from ..auth.services import hash_password, other_sessions, revoke_sessions
-from ..extensions import db
+from ..extensions import db, limiter
 from ..htmx import redirect_to
+from ..models import utc_now, zone
 from . import bp
-from .forms import ChangePasswordForm, ConfirmForm, SettingsForm
+from .data import delete_account, export_document, export_reviews_csv
+from .forms import ChangePasswordForm, ConfirmForm, DeleteAccountForm, SettingsForm
 
 
 def _page(
-    form: ChangePasswordForm | None = None, status: int = 200, settings: SettingsForm | None = None
+    form: ChangePasswordForm | None = None,
+    status: int = 200,
+    settings: SettingsForm | None = None,
+    delete_form: DeleteAccountForm | None = None,
 ) -> Response:
     html = render_template(
         "account/index.html",
         form=form or ChangePasswordForm(),
         settings=settings or SettingsForm(obj=current_user, formdata=None),
         confirm=ConfirmForm(),
+        delete_form=delete_form or DeleteAccountForm(prefix="delete", formdata=None),
         others=other_sessions(current_user),
     )
     return make_response(html, status)
@@ -90,3 +107,61 @@ def sign_out_others() -> Response:
     db.session.commit()
     flash(f"Signed out {ended} other device{'s' if ended != 1 else ''}.", "success")
     return redirect_to(url_for("account.index"))
+
+
+# -- your data ------------------------------------------------------------------------------------
+
+
+def _download(body: Iterator[str], mimetype: str, stem: str, extension: str) -> Response:
+    """A streamed attachment named after the user's local date, kept out of every cache."""
+    day = utc_now().astimezone(zone(current_user.timezone)).date().isoformat()
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}-{day}.{extension}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/export.json")
+def export_json() -> Response:
+    """Download everything CareerPrep stores about you as one JSON file."""
+    user = current_user._get_current_object()
+    return _download(export_document(user, utc_now()), "application/json", "careerprep-export", "json")
+
+
+@bp.get("/reviews.csv")
+def export_csv() -> Response:
+    """Download your review log as a spreadsheet (CSV), one row per review."""
+    user = current_user._get_current_object()
+    return _download(export_reviews_csv(user), "text/csv", "careerprep-reviews", "csv")
+
+
+# -- deleting the account -------------------------------------------------------------------------
+
+
+def _delete_limit() -> str:
+    """The sign-in limit per address (AUTH_RATE_LIMIT), read when the request comes in."""
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
+def _failed(response: Response) -> bool:
+    """Only refused attempts count against the limit (success is a 303, or 204 for htmx)."""
+    return response.status_code not in (204, 303)
+
+
+@bp.post("/delete")
+# It checks a password, so it is limited like a sign-in: a stolen session cannot guess at leisure.
+@limiter.limit(_delete_limit, deduct_when=_failed)
+def delete() -> Response:
+    """Delete the account and every row of its data, after the password and a ticked box; sign out."""
+    form = DeleteAccountForm(prefix="delete")
+    if form.validate_on_submit():
+        if not check_password_hash(current_user.password_hash, form.password.data):
+            form.password.errors.append("That is not your password.")
+        else:
+            delete_account(current_user.id)
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash("Your account and all its data have been deleted.", "success")
+            return redirect_to(url_for("core.index"))
+    return _page(delete_form=form, status=422)

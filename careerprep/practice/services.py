@@ -481,6 +481,7 @@ def record_rating(
         now = utc_now()
         card = scheduling.to_card(question.id, state, now)
         outcome = scheduling.review(user_scheduler(user), card, rating, now)
+        prev_state = state.state if state is not None else 0
         if state is None:
             state = CardState(user_id=user.id, question_id=question.id, introduced_at=now)
             db.session.add(state)
@@ -509,6 +510,7 @@ def record_rating(
             covered=sorted(set(covered)) if covered is not None else None,
             key_point_count=len(question.key_points) if covered is not None else None,
             mode=mode,
+            prev_state=prev_state,
         )
         db.session.add(review)
         try:

@@ -1,63 +1,102 @@
-"""Dashboard figures, aggregated in SQL: per-role card states, reviews by day, streak, recall."""
+"""Progress figures, aggregated in SQL: activity by day, forecast, retention, consistency, competency.
+
+Days are the user's local days, computed in the query (see `local_date`), so a year of activity comes
+back as at most 365 rows; the number of queries is fixed, whatever the history.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import case, func
+from sqlalchemy import Integer, case, cast, func
 
 from .. import scheduling
 from ..extensions import db
-from ..models import CardState, Question, QuestionSet, Review, Role, User, local_date, zone
-from ..queries import day_start, visible_questions
+from ..models import CardState, Question, QuestionSet, Review, Role, User, zone
+from ..practice.services import user_scheduler
+from ..queries import day_start, not_flagged, recall_at, visible_questions
 
-CHART_DAYS = 30
-
-
-@dataclass
-class RoleProgress:
-    role: Role
-    total: int
-    by_state: dict[int, int] = field(default_factory=dict)
-    due: int = 0
-    reviews_today: int = 0
-    daily: list[tuple[date, int]] = field(default_factory=list)
-    recall: float | None = None
-
-    @property
-    def studied(self) -> int:
-        return sum(self.by_state.values())
-
-    @property
-    def new(self) -> int:
-        return max(0, self.total - self.studied)
-
-    @property
-    def learning(self) -> int:
-        return self.by_state.get(1, 0) + self.by_state.get(3, 0)
-
-    @property
-    def review(self) -> int:
-        return self.by_state.get(2, 0)
-
-    @property
-    def reviews_30d(self) -> int:
-        return sum(n for _, n in self.daily)
+HEATMAP_DAYS = 365
+FORECAST_DAYS = 30
+MASTERED_DAYS = 21  # a review card whose stability is three weeks or more (Anki's "mature")
+GOAL = (5, 7)  # studied on 5 of the last 7 days
+RECALL_BUCKETS = (
+    (0.0, 0.5, "under 50%"),
+    (0.5, 0.7, "50–70%"),
+    (0.7, 0.8, "70–80%"),
+    (0.8, 0.9, "80–90%"),
+    (0.9, 0.95, "90–95%"),
+    (0.95, 1.01, "95% and over"),
+)
+PERIODS = (7, 30, 365)
 
 
-@dataclass
-class Dashboard:
-    roles: list[RoleProgress]
-    streak: int
-    reviews_today: int
-    studied_today: bool
+# -- days in the user's time zone -------------------------------------------------------------------
 
 
-def _to_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+def offset_segments(tz_name: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The zone's UTC offsets over [start, end]: (from this UTC instant, offset in minutes), in order.
+
+    DST changes are found by stepping day by day and bisecting to the second where the offset moves.
+    """
+    tz = zone(tz_name)
+
+    def offset(at: datetime) -> int:
+        return int(at.astimezone(tz).utcoffset().total_seconds() // 60)
+
+    segments = [(start, offset(start))]
+    cursor = start
+    while cursor < end:
+        step = min(cursor + timedelta(days=1), end)
+        if offset(step) != segments[-1][1]:
+            low, high = cursor, step
+            while (high - low) > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                if offset(middle) == segments[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            segments.append((high, offset(step)))
+        cursor = step
+    return segments
+
+
+def local_date(column, tz_name: str, start: datetime, end: datetime):
+    """SQL: the user's local calendar date of a UTC timestamp column, exact across DST changes.
+
+    PostgreSQL converts natively. SQLite gets a CASE over the zone's offset periods between `start`
+    and `end` (rows outside use the nearest period's offset), evaluated in C for every row.
+    """
+    if db.engine.dialect.name == "postgresql":
+        return func.date(func.timezone(tz_name, column))
+    segments = offset_segments(tz_name, start, end)
+
+    def shifted(minutes: int):
+        # The local day number (Julian Day Number): integer arithmetic, no date strings per row.
+        return cast(func.julianday(column) + (minutes / 1440.0 + 0.5), Integer)
+
+    if len(segments) == 1:
+        return shifted(segments[0][1])
+    # Newest period first: most reviews are recent, so most rows match the first test.
+    whens = [(column >= boundary, shifted(offset)) for boundary, offset in reversed(segments[1:])]
+    return case(*whens, else_=shifted(segments[0][1]))
+
+
+JDN_OF_ORDINAL_ZERO = 1_721_425  # date.fromordinal(1) (1 January of year 1) is Julian Day Number 1,721,426
+
+
+def _as_date(value) -> date:
+    """A local date from the query: a date (PostgreSQL) or a Julian Day Number (SQLite)."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int):
+        return date.fromordinal(value - JDN_OF_ORDINAL_ZERO)
+    return date.fromisoformat(str(value))
+
+
+# -- consistency ------------------------------------------------------------------------------------
 
 
 def streak_length(days: set[date], today: date) -> int:
@@ -70,83 +109,412 @@ def streak_length(days: set[date], today: date) -> int:
     return length
 
 
-def dashboard(user: User, now: datetime) -> Dashboard:
-    """Every role the user practises, with counts, today's reviews, 30 days of history and recall."""
-    tz = user.timezone
-    today = now.astimezone(zone(tz)).date()
-    chart_start = day_start(user, now) - timedelta(days=CHART_DAYS - 1)
+def longest_streak(days: set[date]) -> int:
+    """The longest run of consecutive study days."""
+    best = 0
+    for day in days:
+        if day - timedelta(days=1) not in days:
+            length = 1
+            while day + timedelta(days=length) in days:
+                length += 1
+            best = max(best, length)
+    return best
 
-    states = db.session.execute(
+
+@dataclass
+class Consistency:
+    days_7: int
+    days_30: int
+    current: int
+    longest: int
+
+    @property
+    def goal_met(self) -> bool:
+        return self.days_7 >= GOAL[0]
+
+
+# -- shared pieces --------------------------------------------------------------------------------
+
+
+@dataclass
+class Today:
+    due: int
+    reviewed: int
+    minutes: float
+    new_introduced: int
+    new_limit: int
+
+
+@dataclass
+class Retention:
+    days: int
+    reviews: int  # all reviews in the period
+    review_state: int  # reviews of cards that were in the review state
+    passed: int
+    ratings: dict[int, int]
+
+    @property
+    def true_retention(self) -> float | None:
+        return self.passed / self.review_state if self.review_state else None
+
+
+@dataclass
+class DayRow:
+    day: date
+    rating: int
+    reviews: int
+    review_state: int  # reviews of cards that were in the review state
+    ms: int
+
+
+def activity(user: User, now: datetime, role_id: int | None = None, days: int | None = None) -> list[DayRow]:
+    """Reviews per local day and rating (with review-state counts and time): one scan of the log.
+
+    The dashboard derives its heatmap, streaks, today's figures and retention from these rows.
+    """
+    earliest = min(user.created_at, now) - timedelta(days=HEATMAP_DAYS + 5)
+    start = now - timedelta(days=days) if days else earliest
+    day = local_date(Review.reviewed_at, user.timezone, start, now + timedelta(days=1)).label("day")
+    stmt = db.select(
+        day,
+        Review.rating,
+        func.count(Review.id),
+        func.sum(case((Review.prev_state == 2, 1), else_=0)),
+        func.sum(Review.duration_ms),
+    ).where(Review.user_id == user.id)
+    if days:
+        stmt = stmt.where(Review.reviewed_at >= start)
+    if role_id is not None:
+        in_role = (
+            db.select(Question.id)
+            .join(QuestionSet, Question.set_id == QuestionSet.id)
+            .where(QuestionSet.role_id == role_id)
+        )
+        stmt = stmt.where(Review.question_id.in_(in_role))
+    return [
+        DayRow(_as_date(d), int(rating), int(n), int(rs or 0), int(ms or 0))
+        for d, rating, n, rs, ms in db.session.execute(stmt.group_by("day", Review.rating))
+    ]
+
+
+def retention(rows: list[DayRow], today: date) -> list[Retention]:
+    """True retention and rating distribution over the last 7, 30 and 365 local days."""
+    out = []
+    for p in PERIODS:
+        first = today - timedelta(days=p - 1)
+        ratings: dict[int, int] = defaultdict(int)
+        in_review: dict[int, int] = defaultdict(int)
+        for row in rows:
+            if row.day >= first:
+                ratings[row.rating] += row.reviews
+                in_review[row.rating] += row.review_state
+        out.append(
+            Retention(
+                p,
+                sum(ratings.values()),
+                sum(in_review.values()),
+                sum(n for rating, n in in_review.items() if rating > 1),
+                dict(ratings),
+            )
+        )
+    return out
+
+
+def forecast(user: User, now: datetime, role_id: int | None = None) -> list[tuple[date, int]]:
+    """Cards falling due on each of the next 30 local days (overdue cards count today): one query."""
+    tz = zone(user.timezone)
+    today = now.astimezone(tz).date()
+    horizon = day_start(user, now) + timedelta(days=FORECAST_DAYS)
+
+    day = local_date(CardState.due, user.timezone, now - timedelta(days=1), horizon).label("day")
+    rows = db.session.execute(
+        visible_questions(role_id)
+        .with_only_columns(day, func.count(CardState.id))
+        .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
+        .where(CardState.due < horizon, not_flagged(user.id, now))
+        .group_by("day")
+    )
+    counts: dict[date, int] = defaultdict(int)
+    for value, n in rows:
+        counts[max(_as_date(value), today)] += n
+    return [
+        (today + timedelta(days=i), counts.get(today + timedelta(days=i), 0)) for i in range(FORECAST_DAYS)
+    ]
+
+
+# -- the dashboard (all roles) -------------------------------------------------------------------------
+
+
+@dataclass
+class RoleSummary:
+    role: Role
+    total: int
+    learning: int = 0
+    young: int = 0
+    mastered: int = 0
+    due: int = 0
+    new_today: int = 0
+    recall: float | None = None
+
+    @property
+    def studied(self) -> int:
+        return self.learning + self.young + self.mastered
+
+    @property
+    def new(self) -> int:
+        return max(0, self.total - self.studied)
+
+
+@dataclass
+class HeatCell:
+    """One day of the activity heatmap, placed in a week column and weekday row."""
+
+    day: date
+    reviews: int
+    minutes: float
+    column: int
+    row: int
+    level: int  # 0 (none) to 4 (busiest), relative to the busiest day shown
+
+    @property
+    def title(self) -> str:
+        plural = "" if self.reviews == 1 else "s"
+        return f"{self.day:%a %d %b %Y}: {self.reviews} review{plural}, {self.minutes} min"
+
+
+def heat_cells(days: list[tuple[date, int, float]]) -> list[HeatCell]:
+    """Lay out days as a calendar: one column per week, Monday at the top."""
+    peak = max([count for _day, count, _m in days] + [1])
+    offset = days[0][0].weekday() if days else 0
+    cells = []
+    for index, (day, count, minutes) in enumerate(days, start=offset):
+        level = 0 if not count else min(4, 1 + int(4 * (count - 1) / peak))
+        cells.append(HeatCell(day, count, minutes, index // 7, index % 7, level))
+    return cells
+
+
+@dataclass
+class Dashboard:
+    today: Today
+    roles: list[RoleSummary]
+    heatmap: list[HeatCell]  # the last 365 days, oldest first
+    months: list[tuple[date, int, int, float]]  # month, reviews, days studied, minutes (newest first)
+    forecast: list[tuple[date, int]]
+    retention: list[Retention]
+    consistency: Consistency
+    desired_retention: float
+    empty: bool = False
+
+
+def _role_summaries(user: User, now: datetime) -> list[RoleSummary]:
+    """Card counts by state, due now, new today and mean recall per role: two queries."""
+    factor, decay = scheduling.forgetting_curve(user_scheduler(user))
+    recall = recall_at(now, factor, decay)
+    start = day_start(user, now)
+    mastered = (CardState.state == 2) & (CardState.stability >= MASTERED_DAYS)
+    rows = db.session.execute(
         visible_questions()
         .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
         .with_only_columns(
             QuestionSet.role_id,
-            CardState.state,
-            func.count(CardState.id),
-            func.coalesce(func.sum(case((CardState.due <= now, 1), else_=0)), 0),
+            func.sum(case((CardState.state != 2, 1), else_=0)),
+            func.sum(case(((CardState.state == 2) & ~mastered, 1), else_=0)),
+            func.sum(case((mastered, 1), else_=0)),
+            func.sum(case((CardState.due <= now, 1), else_=0)),
+            func.sum(case((CardState.introduced_at >= start, 1), else_=0)),
+            func.avg(recall),
         )
-        .group_by(QuestionSet.role_id, CardState.state)
+        .group_by(QuestionSet.role_id)
     ).all()
-    role_ids = {row[0] for row in states}
-    if not role_ids:
-        return Dashboard([], 0, 0, False)
-
-    totals = db.session.execute(
-        visible_questions()
-        .join(Role, QuestionSet.role_id == Role.id)
-        .where(Role.id.in_(role_ids))
-        .with_only_columns(Role, func.count(Question.id))
-        .group_by(Role.id)
-        .order_by(Role.title)
-    ).all()
-    progress = {role.id: RoleProgress(role, total) for role, total in totals}
-    for role_id, state, count, due in states:
-        if role_id in progress:
-            progress[role_id].by_state[int(state)] = int(count)
-            progress[role_id].due += int(due)
-
-    day = local_date(Review.reviewed_at, tz).label("day")
-    daily_rows = db.session.execute(
-        db.select(QuestionSet.role_id, day, func.count(Review.id))
-        .join(Question, Review.question_id == Question.id)
-        .join(QuestionSet, Question.set_id == QuestionSet.id)
-        .where(Review.user_id == user.id, Review.reviewed_at >= chart_start)
-        .group_by(QuestionSet.role_id, day)
-    ).all()
-    per_day: dict[int, dict[date, int]] = defaultdict(dict)
-    for role_id, day_value, count in daily_rows:
-        per_day[role_id][_to_date(day_value)] = int(count)
-
-    recall_rows = db.session.execute(
-        visible_questions()
-        .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
-        .where(CardState.stability.is_not(None))
-        .with_only_columns(QuestionSet.role_id, CardState.stability, CardState.last_review)
-    ).all()
-    sched = scheduling.scheduler(current_app.config["DESIRED_RETENTION"])
-    recall: dict[int, list[float]] = defaultdict(list)
-    for role_id, stability, last_review in recall_rows:
-        recall[role_id].append(scheduling.retrievability(sched, stability, last_review, now))
-
-    study_days = {
-        _to_date(d)
-        for (d,) in db.session.execute(
-            db.select(local_date(Review.reviewed_at, tz).label("d"))
-            .where(Review.user_id == user.id, Review.reviewed_at >= now - timedelta(days=400))
-            .group_by("d")
+    if not rows:
+        return []
+    totals = dict(
+        db.session.execute(
+            visible_questions()
+            .join(Role, QuestionSet.role_id == Role.id)
+            .where(Role.id.in_([r[0] for r in rows]))
+            .with_only_columns(Role, func.count(Question.id))
+            .group_by(Role.id)
+        ).all()
+    )
+    summaries = []
+    by_id = {r[0]: r for r in rows}
+    for role, total in sorted(totals.items(), key=lambda item: item[0].title):
+        _, learning, young, done, due, new_today, mean = by_id[role.id]
+        summaries.append(
+            RoleSummary(
+                role,
+                int(total),
+                int(learning),
+                int(young),
+                int(done),
+                int(due),
+                int(new_today),
+                float(mean) if mean is not None else None,
+            )
         )
-    }
+    return summaries
 
-    days = [today - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
-    for role_id, item in progress.items():
-        counts = per_day.get(role_id, {})
-        item.daily = [(d, counts.get(d, 0)) for d in days]
-        item.reviews_today = counts.get(today, 0)
-        if recall.get(role_id):
-            item.recall = sum(recall[role_id]) / len(recall[role_id])
+
+def dashboard(user: User, now: datetime) -> Dashboard:
+    """Everything /dashboard shows, in a fixed number of queries."""
+    tz = zone(user.timezone)
+    today = now.astimezone(tz).date()
+    roles = _role_summaries(user, now)
+
+    rows = activity(user, now)
+    per_day: dict[date, tuple[int, int]] = {}
+    for row in rows:
+        count, ms = per_day.get(row.day, (0, 0))
+        per_day[row.day] = (count + row.reviews, ms + row.ms)
+    days = set(per_day)
+    heatmap = []
+    for i in range(HEATMAP_DAYS - 1, -1, -1):
+        day = today - timedelta(days=i)
+        count, ms = per_day.get(day, (0, 0))
+        heatmap.append((day, int(count), round(ms / 60000, 1)))
+    months: dict[date, list] = {}
+    for day, count, minutes in heatmap:
+        month = months.setdefault(day.replace(day=1), [0, 0, 0.0])
+        month[0] += count
+        month[1] += 1 if count else 0
+        month[2] += minutes
+    count_today, ms_today = per_day.get(today, (0, 0))
+    consistency = Consistency(
+        days_7=sum(1 for i in range(7) if today - timedelta(days=i) in days),
+        days_30=sum(1 for i in range(30) if today - timedelta(days=i) in days),
+        current=streak_length(days, today),
+        longest=longest_streak(days),
+    )
     return Dashboard(
-        roles=list(progress.values()),
-        streak=streak_length(study_days, today),
-        reviews_today=sum(p.reviews_today for p in progress.values()),
-        studied_today=today in study_days,
+        today=Today(
+            due=sum(r.due for r in roles),
+            reviewed=int(count_today),
+            minutes=round(ms_today / 60000, 1),
+            new_introduced=sum(r.new_today for r in roles),
+            new_limit=user.new_per_day * max(1, len(roles)),
+        ),
+        roles=roles,
+        heatmap=heat_cells(heatmap),
+        months=[(m, c, d, round(mins, 1)) for m, (c, d, mins) in sorted(months.items(), reverse=True)],
+        forecast=forecast(user, now) if roles else [],
+        retention=retention(rows, today) if roles else [],
+        consistency=consistency,
+        desired_retention=float(user.desired_retention),
+        empty=not roles and not days,
+    )
+
+
+# -- one role's progress page ------------------------------------------------------------------------
+
+
+@dataclass
+class CategoryCompetency:
+    category: str
+    total: int
+    new: int
+    learning: int
+    mastered: int
+    recall: float | None
+
+    @property
+    def level(self) -> str:
+        """A word for the colour, so nothing is conveyed by colour alone."""
+        if self.recall is None:
+            return "not started"
+        if self.recall >= 0.9:
+            return "strong"
+        if self.recall >= 0.75:
+            return "fair"
+        return "weak"
+
+
+@dataclass
+class RoleProgress:
+    role: Role
+    categories: list[CategoryCompetency]
+    weakest: list[tuple[Question, float, int]]  # question, predicted recall, lapses
+    recall_buckets: list[tuple[str, int]]
+    forecast: list[tuple[date, int]]
+    retention: list[Retention]
+    due: int
+    new_today: int
+    new_limit: int
+    desired_retention: float
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "new": sum(c.new for c in self.categories),
+            "learning": sum(c.learning for c in self.categories),
+            "mastered": sum(c.mastered for c in self.categories),
+            "young": sum(c.total - c.new - c.learning - c.mastered for c in self.categories),
+        }
+
+    @property
+    def studied(self) -> int:
+        return sum(c.total - c.new for c in self.categories)
+
+
+def role_progress(user: User, role: Role, now: datetime) -> RoleProgress:
+    """Competency per category, the ten weakest questions, recall distribution, forecast, retention."""
+    factor, decay = scheduling.forgetting_curve(user_scheduler(user))
+    recall = recall_at(now, factor, decay)
+    mastered = (CardState.state == 2) & (CardState.stability >= MASTERED_DAYS)
+    start = day_start(user, now)
+    joined = visible_questions(role.id).outerjoin(
+        CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id)
+    )
+    rows = db.session.execute(
+        joined.with_only_columns(
+            Question.category,
+            func.count(Question.id),
+            func.sum(case((CardState.id.is_(None), 1), else_=0)),
+            func.sum(case((CardState.state.in_((1, 3)), 1), else_=0)),
+            func.sum(case((mastered, 1), else_=0)),
+            func.avg(case((CardState.id.is_not(None), recall))),
+            func.sum(case((CardState.due <= now, 1), else_=0)),
+            func.sum(case((CardState.introduced_at >= start, 1), else_=0)),
+        )
+        .group_by(Question.category)
+        .order_by(Question.category)
+    ).all()
+    categories = [
+        CategoryCompetency(c, int(t), int(n), int(lrn), int(m), float(r) if r is not None else None)
+        for c, t, n, lrn, m, r, _due, _new in rows
+    ]
+    weakest = [
+        (q, float(r), int(lapses))
+        for q, r, lapses in db.session.execute(
+            visible_questions(role.id)
+            .add_columns(recall.label("recall"), CardState.lapses)
+            .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
+            .order_by(recall, CardState.lapses.desc(), Question.id)
+            .limit(10)
+        )
+    ]
+    bucket = case(
+        *[(recall < high, label) for _low, high, label in RECALL_BUCKETS], else_=RECALL_BUCKETS[-1][2]
+    )
+    counts = dict(
+        db.session.execute(
+            visible_questions(role.id)
+            .with_only_columns(bucket.label("bucket"), func.count(CardState.id))
+            .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
+            .group_by("bucket")
+        ).all()
+    )
+    return RoleProgress(
+        role=role,
+        categories=categories,
+        weakest=weakest,
+        recall_buckets=[(label, int(counts.get(label, 0))) for _low, _high, label in RECALL_BUCKETS],
+        forecast=forecast(user, now, role.id),
+        retention=retention(
+            activity(user, now, role.id, days=max(PERIODS) + 1), now.astimezone(zone(user.timezone)).date()
+        ),
+        due=sum(int(r[6] or 0) for r in rows),
+        new_today=sum(int(r[7] or 0) for r in rows),
+        new_limit=user.new_per_day,
+        desired_retention=float(user.desired_retention),
     )

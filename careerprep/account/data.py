@@ -1,0 +1,412 @@
+"""Your data: export everything as JSON, the review log as CSV, and delete an account with all its rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Delete, Result, Select, and_, delete, func, or_, select
+
+from ..extensions import db
+from ..models import (
+    CardFlag,
+    CardState,
+    MockInterview,
+    MockItem,
+    Question,
+    QuestionSet,
+    Review,
+    Role,
+    RolePlan,
+    User,
+    UserSession,
+    zone,
+)
+from ..scheduling import RATING_LABELS, STATE_LABELS
+
+FORMAT_VERSION = 1
+PROMPT_CHARS = 200
+# Rows fetched per round trip: memory stays flat however long the review log grows.
+BATCH = 500
+# Bytes of text gathered before handing a piece of the download to the server.
+CHUNK = 64 * 1024
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_HEADER = (
+    "reviewed_at",
+    "reviewed_at_local",
+    "role",
+    "set",
+    "question_key",
+    "category",
+    "rating",
+    "rating_label",
+    "duration_seconds",
+    "state_after",
+    "stability",
+    "difficulty",
+    "due",
+    "interval_days",
+    "mode",
+    "key_points_covered",
+    "key_points_total",
+    "draft",
+)
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """ISO 8601 text for a date or an aware UTC datetime (the models hand back aware UTC)."""
+    return None if value is None else value.isoformat()
+
+
+def _stream(rows: Select) -> Result:
+    """Execute a select in batches (one query, fetched BATCH rows at a time)."""
+    return db.session.execute(rows.execution_options(yield_per=BATCH))
+
+
+def _chunked(pieces: Iterable[str]) -> Iterator[str]:
+    """Join small pieces of text into chunks of about CHUNK characters."""
+    buffer: list[str] = []
+    size = 0
+    for piece in pieces:
+        buffer.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+
+
+def export_document(user: User, now: datetime) -> Iterator[str]:
+    """Everything stored about the user as one JSON document, streamed in a fixed number of queries."""
+    sections: list[tuple[str, Any]] = [
+        ("exported_at", iso(now)),
+        ("format_version", FORMAT_VERSION),
+        (
+            "profile",
+            {
+                "email": user.email,
+                "display_name": user.display_name,
+                "created_at": iso(user.created_at),
+                "is_admin": user.is_admin,
+            },
+        ),
+        (
+            "settings",
+            {
+                "new_per_day": user.new_per_day,
+                "max_reviews_per_day": user.max_reviews_per_day,
+                "desired_retention": user.desired_retention,
+                "draft_enabled": user.draft_enabled,
+                "mock_questions": user.mock_questions,
+                "mock_minutes": user.mock_minutes,
+                "timezone": user.timezone,
+            },
+        ),
+        # Generators: each runs its one query only when the stream reaches it.
+        ("interview_dates", _interview_dates(user.id)),
+        ("cards", _cards(user.id)),
+        ("reviews", _reviews(user.id)),
+        ("mock_interviews", _mock_interviews(user.id)),
+        ("sessions", _sessions(user.id)),
+    ]
+    return _chunked(_json_object(sections))
+
+
+def _json_object(sections: list[tuple[str, Any]]) -> Iterator[str]:
+    """A JSON object written key by key; a generator value is written as an array, item by item."""
+    yield "{"
+    for n, (key, value) in enumerate(sections):
+        yield ("," if n else "") + "\n  " + json.dumps(key) + ": "
+        if isinstance(value, Iterator):
+            yield "["
+            empty = True
+            for item in value:
+                yield ("\n    " if empty else ",\n    ") + json.dumps(item, ensure_ascii=False)
+                empty = False
+            yield "]" if empty else "\n  ]"
+        else:
+            yield json.dumps(value, ensure_ascii=False)
+    yield "\n}\n"
+
+
+def _interview_dates(user_id: int) -> Iterator[dict]:
+    """Interview dates, one per role."""
+    rows = db.session.execute(
+        select(Role.slug, RolePlan.interview_date)
+        .join(Role, Role.id == RolePlan.role_id)
+        .where(RolePlan.user_id == user_id)
+        .order_by(RolePlan.interview_date, Role.slug)
+    )
+    for slug, day in rows:
+        yield {"role": slug, "date": iso(day)}
+
+
+def _cards(user_id: int) -> Iterator[dict]:
+    """Every question with a card state or a flag (a card can be suspended before its first rating)."""
+    state = and_(CardState.user_id == user_id, CardState.question_id == Question.id)
+    flag = and_(CardFlag.user_id == user_id, CardFlag.question_id == Question.id)
+    rows = _stream(
+        select(
+            Role.slug.label("role"),
+            QuestionSet.slug.label("set"),
+            Question.key,
+            func.substr(Question.prompt, 1, PROMPT_CHARS).label("prompt"),
+            CardState.state,
+            CardState.step,
+            CardState.stability,
+            CardState.difficulty,
+            CardState.due,
+            CardState.last_review,
+            CardState.reps,
+            CardState.lapses,
+            CardState.introduced_at,
+            CardFlag.id.label("flag_id"),
+            CardFlag.suspended,
+            CardFlag.leech,
+            CardFlag.buried_until,
+        )
+        .select_from(Question)
+        .join(QuestionSet, QuestionSet.id == Question.set_id)
+        .join(Role, Role.id == QuestionSet.role_id)
+        .outerjoin(CardState, state)
+        .outerjoin(CardFlag, flag)
+        .where(or_(CardState.id.is_not(None), CardFlag.id.is_not(None)))
+        .order_by(Role.slug, QuestionSet.slug, Question.position, Question.id)
+    )
+    for row in rows:
+        card = {"role": row.role, "set": row.set, "question_key": row.key, "prompt": row.prompt}
+        # A card suspended before its first rating has no memory state: those fields are null.
+        card |= {
+            "state": row.state,
+            "state_label": STATE_LABELS.get(row.state),
+            "step": row.step,
+            "stability": row.stability,
+            "difficulty": row.difficulty,
+            "due": iso(row.due),
+            "last_review": iso(row.last_review),
+            "reps": row.reps,
+            "lapses": row.lapses,
+            "introduced_at": iso(row.introduced_at),
+        }
+        if row.flag_id is not None:
+            card |= {"suspended": row.suspended, "leech": row.leech, "buried_until": iso(row.buried_until)}
+        yield card
+
+
+def _review_rows(user_id: int) -> Result:
+    """The user's review log, oldest first, with where each question lives."""
+    return _stream(
+        select(
+            Review.id,
+            Review.reviewed_at,
+            Review.rating,
+            Review.duration_ms,
+            Review.state,
+            Review.step,
+            Review.stability,
+            Review.difficulty,
+            Review.due,
+            Review.interval_seconds,
+            Review.mode,
+            Review.draft,
+            Review.covered,
+            Review.key_point_count,
+            Question.key,
+            Question.category,
+            QuestionSet.slug.label("set"),
+            Role.slug.label("role"),
+        )
+        .join(Question, Question.id == Review.question_id)
+        .join(QuestionSet, QuestionSet.id == Question.set_id)
+        .join(Role, Role.id == QuestionSet.role_id)
+        .where(Review.user_id == user_id)
+        .order_by(Review.reviewed_at, Review.id)
+    )
+
+
+def _reviews(user_id: int) -> Iterator[dict]:
+    """Every review, with the draft and the key points it covered (never its one-time token)."""
+    for row in _review_rows(user_id):
+        yield {
+            "id": row.id,
+            "role": row.role,
+            "set": row.set,
+            "question_key": row.key,
+            "reviewed_at": iso(row.reviewed_at),
+            "rating": row.rating,
+            "duration_ms": row.duration_ms,
+            "state": row.state,
+            "step": row.step,
+            "stability": row.stability,
+            "difficulty": row.difficulty,
+            "due": iso(row.due),
+            "interval_seconds": row.interval_seconds,
+            "mode": row.mode,
+            "draft": row.draft,
+            "covered": row.covered,
+            "key_point_count": row.key_point_count,
+        }
+
+
+def _mock_interviews(user_id: int) -> Iterator[dict]:
+    """Mock interviews with their items, from one query (a mock with no items still appears)."""
+    rows = _stream(
+        select(
+            MockInterview.id.label("mock_id"),
+            MockInterview.created_at,
+            MockInterview.finished_at,
+            MockInterview.rated_at,
+            MockInterview.seconds_per_question,
+            MockInterview.categories,
+            Role.slug.label("role"),
+            MockItem.id.label("item_id"),
+            MockItem.position,
+            MockItem.draft,
+            MockItem.rating,
+            MockItem.covered,
+            MockItem.started_at,
+            MockItem.answered_at,
+            MockItem.review_id,
+            Question.key,
+            QuestionSet.slug.label("set"),
+        )
+        .join(Role, Role.id == MockInterview.role_id)
+        .outerjoin(MockItem, MockItem.mock_id == MockInterview.id)
+        .outerjoin(Question, Question.id == MockItem.question_id)
+        .outerjoin(QuestionSet, QuestionSet.id == Question.set_id)
+        .where(MockInterview.user_id == user_id)
+        .order_by(MockInterview.created_at, MockInterview.id, MockItem.position)
+    )
+    for _mock_id, group in groupby(rows, key=lambda row: row.mock_id):
+        items = list(group)
+        first = items[0]
+        yield {
+            "role": first.role,
+            "created_at": iso(first.created_at),
+            "finished_at": iso(first.finished_at),
+            "rated_at": iso(first.rated_at),
+            "seconds_per_question": first.seconds_per_question,
+            "categories": first.categories,
+            "items": [
+                {
+                    "position": row.position,
+                    "set": row.set,
+                    "question_key": row.key,
+                    "draft": row.draft,
+                    "rating": row.rating,
+                    "covered": row.covered,
+                    "started_at": iso(row.started_at),
+                    "answered_at": iso(row.answered_at),
+                    "review_id": row.review_id,
+                }
+                for row in items
+                if row.item_id is not None
+            ],
+        }
+
+
+def _sessions(user_id: int) -> Iterator[dict]:
+    """Sign-ins: when and from which browser; never the token hash."""
+    rows = db.session.execute(
+        select(UserSession.created_at, UserSession.revoked_at, UserSession.user_agent)
+        .where(UserSession.user_id == user_id)
+        .order_by(UserSession.created_at, UserSession.id)
+    )
+    for created_at, revoked_at, user_agent in rows:
+        yield {"created_at": iso(created_at), "revoked_at": iso(revoked_at), "user_agent": user_agent}
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+
+
+def csv_cell(value: Any) -> str:
+    """A value as CSV text that a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def export_reviews_csv(user: User) -> Iterator[str]:
+    """The review log as CSV, one row per review, with times in UTC and in the user's time zone."""
+    local = zone(user.timezone)
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: Iterable[Any]) -> str:
+        """One CSV record as text (the csv module writes to a file, so take it back out)."""
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(csv_cell(value) for value in values)
+        return buffer.getvalue()
+
+    def lines() -> Iterator[str]:
+        # A byte-order mark, so spreadsheets read the file as UTF-8 rather than a legacy code page.
+        yield "\ufeff" + line(CSV_HEADER)
+        for row in _review_rows(user.id):
+            yield line(
+                (
+                    row.reviewed_at.isoformat(timespec="seconds"),
+                    row.reviewed_at.astimezone(local).isoformat(timespec="seconds"),
+                    row.role,
+                    row.set,
+                    row.key,
+                    row.category,
+                    row.rating,
+                    RATING_LABELS.get(row.rating),
+                    round(row.duration_ms / 1000, 1),
+                    STATE_LABELS.get(row.state, row.state),
+                    row.stability,
+                    row.difficulty,
+                    row.due.isoformat(timespec="seconds"),
+                    round(row.interval_seconds / 86400, 2),
+                    row.mode,
+                    None if row.covered is None else len(row.covered),
+                    row.key_point_count,
+                    row.draft,
+                )
+            )
+
+    return _chunked(lines())
+
+
+# -- deleting an account ---------------------------------------------------------------------------
+
+
+def deletions(user_id: int) -> list[Delete]:
+    """One DELETE per table that holds the user's rows, children before the tables they point to."""
+    mocks = select(MockInterview.id).where(MockInterview.user_id == user_id).scalar_subquery()
+    return [
+        delete(MockItem).where(MockItem.mock_id.in_(mocks)),  # points at mock_interview and review
+        delete(MockInterview).where(MockInterview.user_id == user_id),
+        delete(Review).where(Review.user_id == user_id),
+        delete(CardFlag).where(CardFlag.user_id == user_id),
+        delete(CardState).where(CardState.user_id == user_id),
+        delete(RolePlan).where(RolePlan.user_id == user_id),
+        delete(UserSession).where(UserSession.user_id == user_id),
+        delete(User).where(User.id == user_id),
+    ]
+
+
+def delete_account(user_id: int) -> None:
+    """Delete every row that belongs to the user; the caller commits, so it is one transaction.
+
+    Explicit DELETEs rather than ON DELETE CASCADE: SQLite and PostgreSQL differ in when cascades
+    fire for ORM deletes, and an explicit list is what the tests can check table by table.
+    """
+    # Lock the user row first (PostgreSQL): a rating racing this request waits, then fails on the
+    # missing user instead of leaving an orphan row. SQLite writers are already serialised.
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    for statement in deletions(user_id):
+        db.session.execute(statement, execution_options={"synchronize_session": False})

@@ -18,6 +18,7 @@ from careerprep.models import (
     MockInterview,
     MockItem,
     Question,
+    Report,
     Review,
     Role,
     RolePlan,
@@ -91,6 +92,7 @@ def seed(app, user: User, tag: str) -> None:
                     buried_until=T0 + timedelta(days=1),
                 ),
                 RolePlan(user_id=user.id, role_id=role_id, interview_date=date(2025, 4, 15)),
+                Report(user_id=user.id, question_id=qids["q-0"], reason="unclear", comment=f"{tag} report"),
             ]
         )
         for n, (key, draft, covered) in enumerate(
@@ -480,6 +482,7 @@ def test_delete_removes_every_row_of_the_user_and_signs_out(app, logged_in, user
         "card_flag",
         "card_state",
         "role_plan",
+        "report",
         "user_session",
         "user",
     ]

@@ -20,6 +20,7 @@ from ..models import (
     MockItem,
     Question,
     QuestionSet,
+    Report,
     Review,
     Role,
     RolePlan,
@@ -394,6 +395,7 @@ def deletions(user_id: int) -> list[Delete]:
         delete(CardFlag).where(CardFlag.user_id == user_id),
         delete(CardState).where(CardState.user_id == user_id),
         delete(RolePlan).where(RolePlan.user_id == user_id),
+        delete(Report).where(Report.user_id == user_id),
         delete(UserSession).where(UserSession.user_id == user_id),
         delete(User).where(User.id == user_id),
     ]

@@ -12,9 +12,9 @@ def is_htmx() -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def render(page: str, partial: str, status: int = 200, **context) -> Response:
+def render(page_template: str, partial_template: str, status: int = 200, **context) -> Response:
     """Render the full page, or only its partial for htmx; responses vary on HX-Request."""
-    template = partial if is_htmx() else page
+    template = partial_template if is_htmx() else page_template
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response

@@ -15,7 +15,12 @@ def visible_questions(role_id: int | None = None) -> Select:
     stmt = (
         db.select(Question)
         .join(QuestionSet, Question.set_id == QuestionSet.id)
-        .where(QuestionSet.published.is_(True), Question.archived.is_(False))
+        .where(
+            QuestionSet.published.is_(True),
+            QuestionSet.archived.is_(False),
+            Question.archived.is_(False),
+            QuestionSet.role_id.in_(db.select(Role.id).where(Role.archived.is_(False))),
+        )
     )
     if role_id is not None:
         stmt = stmt.where(QuestionSet.role_id == role_id)
@@ -28,9 +33,12 @@ def visible_role(slug: str) -> Role | None:
 
 
 def _has_published():
-    return (
+    """A role is visible while it is not archived and has a published, unarchived set."""
+    return Role.archived.is_(False) & (
         db.select(QuestionSet.id)
-        .where(QuestionSet.role_id == Role.id, QuestionSet.published.is_(True))
+        .where(
+            QuestionSet.role_id == Role.id, QuestionSet.published.is_(True), QuestionSet.archived.is_(False)
+        )
         .exists()
     )
 

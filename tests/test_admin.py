@@ -7,6 +7,7 @@ import json
 
 import pytest
 import yaml
+from werkzeug.routing import IntegerConverter
 
 from careerprep.extensions import db
 from careerprep.models import Question, QuestionSet, Role
@@ -20,7 +21,8 @@ def admin_urls(app):
         if not rule.rule.startswith("/admin"):
             continue
         values = {
-            arg: 1 if "int" in str(rule._converters.get(arg, "")).lower() else "x" for arg in rule.arguments
+            arg: 1 if isinstance(rule._converters.get(arg), IntegerConverter) else "x"
+            for arg in rule.arguments
         }
         with app.test_request_context():
             from flask import url_for

@@ -22,14 +22,16 @@ def _overview() -> list[tuple[Role, list[tuple[QuestionSet, int, int]]]]:
             func.count(Question.id).filter(Question.archived.is_(False)),
             func.count(Question.id).filter(Question.archived.is_(True)),
         )
-        .join(QuestionSet, QuestionSet.role_id == Role.id)
+        .outerjoin(QuestionSet, QuestionSet.role_id == Role.id)
         .outerjoin(Question, Question.set_id == QuestionSet.id)
         .group_by(Role.id, QuestionSet.id)
         .order_by(Role.title, QuestionSet.id)
     ).all()
     grouped: dict[int, tuple[Role, list]] = {}
     for role, qset, live, archived in rows:
-        grouped.setdefault(role.id, (role, []))[1].append((qset, live, archived))
+        entry = grouped.setdefault(role.id, (role, []))
+        if qset is not None:  # a role without sets yet still shows
+            entry[1].append((qset, live, archived))
     return list(grouped.values())
 
 

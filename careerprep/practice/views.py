@@ -4,19 +4,32 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Response, abort, flash, render_template, request, session, url_for
+from flask import Response, abort, flash, make_response, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
 from ..catalog.views import role_page
 from ..extensions import db
-from ..htmx import is_htmx, redirect_to, render
-from ..models import CardFlag, CardState, Question, QuestionSet, Review, Role, RolePlan, as_utc, utc_now, zone
+from ..htmx import is_htmx, is_safe_next, redirect_to, render
+from ..models import (
+    CardFlag,
+    CardState,
+    Question,
+    QuestionSet,
+    Report,
+    Review,
+    Role,
+    RolePlan,
+    as_utc,
+    utc_now,
+    zone,
+)
 from ..queries import day_start, visible_questions, visible_role_and_plan
 from ..reviews import rebuild_card
 from ..scheduling import RATING_LABELS
 from ..web import int_id
 from . import bp
+from .forms import ReportForm
 from .services import (
     MODES,
     QUICK_SECONDS,
@@ -461,3 +474,40 @@ def plan(slug: str) -> Response:
     db.session.commit()
     flash(f"Interview date set to {chosen:%A %d %B %Y}.", "success")
     return redirect_to(url_for("catalog.role", slug=role.slug))
+
+
+# -- reporting a question ------------------------------------------------------------------------------------
+
+
+@bp.route("/questions/<int:question_id>/report", methods=["GET", "POST"])
+@login_required
+def report(question_id: int) -> Response:
+    """Flag a question as wrong, unclear or a duplicate, with a comment, for the admins."""
+    question = db.session.scalar(visible_questions().where(Question.id == question_id))
+    if question is None:
+        abort(404)
+    form = ReportForm()
+    back = request.values.get("next", "")
+    back = back if is_safe_next(back) else url_for("catalog.role", slug=question.question_set.role.slug)
+    if form.validate_on_submit():
+        existing = db.session.scalar(
+            db.select(Report).filter_by(user_id=current_user.id, question_id=question.id, status="open")
+        )
+        if existing is None:
+            db.session.add(
+                Report(
+                    user_id=current_user.id,
+                    question_id=question.id,
+                    reason=form.reason.data,
+                    comment=form.comment.data or "",
+                )
+            )
+        else:  # one open report per person and question: update it rather than pile up
+            existing.reason, existing.comment = form.reason.data, form.comment.data or ""
+        db.session.commit()
+        flash("Thanks: an admin will look at this question.", "success")
+        return redirect_to(back)
+    status = 422 if form.is_submitted() else 200
+    return make_response(
+        render_template("practice/report.html", question=question, form=form, back=back), status
+    )

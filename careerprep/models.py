@@ -84,6 +84,7 @@ class User(UserMixin, db.Model):
     draft_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     mock_questions: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     mock_minutes: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
+    theme: Mapped[str] = mapped_column(String(10), default="system", server_default="system")
 
     # The sign-in this request belongs to (set at login and by the user loader; not a column).
     session_token = None

@@ -84,3 +84,10 @@ def register(app: Flask) -> None:
 
     app.jinja_env.globals["MODES"] = {**MODES, "mock": "Mock interview"}
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+
+    @app.context_processor
+    def theme_context() -> dict:
+        from .core.views import THEMES, current_theme
+
+        theme = current_theme()
+        return {"theme": theme, "next_theme": THEMES[(THEMES.index(theme) + 1) % len(THEMES)]}

@@ -133,3 +133,26 @@ def test_nul_bytes_in_a_json_body_are_refused(client):
     body = json.dumps({"email": "a\x00@example.com", "password": "whatever password"})
     response = client.post("/auth/login", data=body, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_theme_toggle_for_a_visitor_is_kept_in_the_session(client):
+    assert "data-theme" not in client.get("/").get_data(as_text=True)
+    response = client.post("/theme", data={"theme": "dark", "next": "/roles"})
+    assert response.status_code == 303 and response.headers["Location"] == "/roles"
+    page = client.get("/roles").get_data(as_text=True)
+    assert '<html lang="en" data-theme="dark">' in page
+    assert 'value="light"' in page  # the button offers the next theme
+
+
+def test_theme_is_saved_on_the_account(app, logged_in, user):
+    from careerprep.models import User
+
+    logged_in.post("/theme", data={"theme": "light", "next": "//evil.example"})
+    with app.app_context():
+        assert db.session.get(User, user.id).theme == "light"
+    other_device = app.test_client()
+    from tests.conftest import PASSWORD
+
+    other_device.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert 'data-theme="light"' in other_device.get("/roles").get_data(as_text=True)
+    assert logged_in.post("/theme", data={"theme": "purple"}).status_code == 400

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, redirect, render_template, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
+from ..htmx import is_safe_next, redirect_to
 from . import bp
 
 
@@ -28,3 +29,28 @@ def healthz() -> tuple[Response, int]:
         db.session.rollback()
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok"), 200
+
+
+THEMES = ("system", "dark", "light")
+
+
+def current_theme() -> str:
+    """The theme to render: the user's saved choice, a visitor's session choice, or "system"."""
+    if current_user.is_authenticated:
+        return current_user.theme if current_user.theme in THEMES else "system"
+    return session.get("theme", "system")
+
+
+@bp.post("/theme")
+def theme() -> Response:
+    """Switch the colour theme (system → dark → light); saved on the account, or for this visit."""
+    chosen = request.form.get("theme")
+    if chosen not in THEMES:
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.theme = chosen
+        db.session.commit()
+    else:
+        session["theme"] = chosen
+    target = request.form.get("next", "")
+    return redirect_to(target if is_safe_next(target) else url_for("core.index"))

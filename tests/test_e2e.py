@@ -28,7 +28,7 @@ def register(page, base: str, email: str = "learner@example.com") -> None:
     page.wait_for_url(f"{base}/roles")
 
 
-def test_register_drill_five_cards_by_keyboard_and_see_them_on_the_dashboard(tmp_path):
+def test_register_drill_ten_cards_by_keyboard_and_see_them_on_the_dashboard(tmp_path):
     with live_server(tmp_path) as base, chromium() as (page, errors):
         register(page, base)
         page.get_by_role("link", name="Software Systems Engineer").click()
@@ -37,7 +37,7 @@ def test_register_drill_five_cards_by_keyboard_and_see_them_on_the_dashboard(tmp
         # A marker that survives only if htmx swaps cards in place (no full page loads).
         page.evaluate("window.__sameDocument = true")
         seen_prompts = []
-        for _ in range(5):
+        for _ in range(10):
             prompt = page.locator("#card .prompt").inner_text()
             seen_prompts.append(prompt)
             page.keyboard.press("Space")
@@ -46,12 +46,12 @@ def test_register_drill_five_cards_by_keyboard_and_see_them_on_the_dashboard(tmp
             page.keyboard.press("3")
             page.locator('#card[data-announce="Rated Good. Next card."] #reveal').wait_for()
             page.locator("#card-heading:focus").wait_for(timeout=5000)
-        assert len(set(seen_prompts)) == 5
+        assert len(set(seen_prompts)) == 10
         # The live region announced the last rating for screen readers.
         page.locator("#status", has_text="Rated Good. Next card.").wait_for(state="attached")
         assert page.evaluate("window.__sameDocument") is True
         page.goto(f"{base}/dashboard")
-        assert page.locator("#reviews-today").inner_text() == "5"
+        assert page.locator("#reviews-today").inner_text() == "10"
         assert page.get_by_role("heading", name="Software Systems Engineer").is_visible()
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
@@ -62,14 +62,14 @@ def test_drill_works_without_javascript(tmp_path):
     with live_server(tmp_path) as base, chromium(java_script_enabled=False) as (page, errors):
         register(page, base, email="nojs@example.com")
         page.goto(f"{base}/roles/software-systems-engineer/drill")
-        for _ in range(2):
+        for _ in range(10):
             page.get_by_label("Draft your answer").fill("Without JavaScript the draft still travels.")
             page.get_by_role("button", name="Show answer").click()
             assert page.get_by_text("Without JavaScript the draft still travels.").first.is_visible()
             page.get_by_role("button", name="Good").click()
             page.wait_for_url(f"{base}/roles/software-systems-engineer/drill")
         page.goto(f"{base}/dashboard")
-        assert page.locator("#reviews-today").inner_text() == "2"
+        assert page.locator("#reviews-today").inner_text() == "10"
 
 
 def test_undo_and_shortcuts_by_keyboard(tmp_path):
@@ -183,4 +183,45 @@ def test_dashboard_with_a_month_of_reviews(tmp_path):
         page.get_by_role("link", name="Competency map and weakest questions").first.click()
         assert page.get_by_role("heading", name="Competency map").is_visible()
         page.screenshot(path=str(target / "role-progress.png"), full_page=True)
+        assert errors == []
+
+
+def test_phone_viewport(tmp_path):
+    """390x844: the drill fits without sideways scrolling and the rating buttons are thumb-sized."""
+    with (
+        live_server(tmp_path) as base,
+        chromium(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True) as (page, errors),
+    ):
+        register(page, base, email="phone@example.com")
+        page.goto(f"{base}/roles/software-systems-engineer/drill")
+        for _ in range(3):
+            page.get_by_role("button", name="Show answer").tap()
+            buttons = page.locator('#card button[name="rating"]')
+            buttons.first.wait_for()
+            for i in range(4):
+                box = buttons.nth(i).bounding_box()
+                assert box["height"] >= 44 and box["width"] >= 44, (
+                    box
+                )  # WCAG 2.5.8 target size, and then some
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+            buttons.nth(2).tap()
+            page.locator('#card[data-announce="Rated Good. Next card."]').wait_for()
+        page.goto(f"{base}/dashboard")
+        assert page.locator("#reviews-today").inner_text() == "3"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert errors == []
+
+
+def test_dark_theme_toggle_is_remembered(tmp_path):
+    with live_server(tmp_path) as base, chromium() as (page, errors):
+        register(page, base, email="dark@example.com")
+        background = "getComputedStyle(document.body).backgroundColor"
+        light = page.evaluate(background)
+        page.get_by_role("button", name="Switch to dark").click()
+        page.wait_for_url(f"{base}/roles")
+        assert page.locator("html").get_attribute("data-theme") == "dark"
+        dark = page.evaluate(background)
+        assert dark != light and dark == "rgb(18, 21, 27)"
+        page.goto(f"{base}/roles/software-systems-engineer/drill")  # remembered on every page
+        assert page.locator("html").get_attribute("data-theme") == "dark"
         assert errors == []

@@ -213,14 +213,13 @@ def test_unused_question_can_be_deleted(app, admin):
     assert audit_actions(app) == ["question.delete"]
 
 
-def test_preview_renders_sanitised_markdown(app, admin):
-    response = admin.post(
-        "/admin/preview",
-        data={"prompt": "**bold** <script>alert(1)</script>"},
-        headers={"HX-Request": "true"},
-    )
+def test_preview_renders_the_named_field_sanitised(app, admin):
+    data = {"field": "answer", "prompt": "the prompt", "answer": "**bold** <script>alert(1)</script>"}
+    response = admin.post("/admin/preview", data=data, headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
-    assert "<strong>bold</strong>" in html and "<script>" not in html
+    assert "<strong>bold</strong>" in html and "<script>" not in html and "the prompt" not in html
+    prompt = admin.post("/admin/preview", data={**data, "field": "prompt"}).get_data(as_text=True)
+    assert "the prompt" in prompt and "bold" not in prompt
 
 
 # -- search ------------------------------------------------------------------------------------------------

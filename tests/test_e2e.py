@@ -225,3 +225,21 @@ def test_dark_theme_toggle_is_remembered(tmp_path):
         page.goto(f"{base}/roles/software-systems-engineer/drill")  # remembered on every page
         assert page.locator("html").get_attribute("data-theme") == "dark"
         assert errors == []
+
+
+def test_question_editor_live_preview(tmp_path):
+    from tests.test_e2e_a11y import make_admin
+
+    with live_server(tmp_path) as base, chromium() as (page, errors):
+        register(page, base, email="editor@example.com")
+        make_admin(tmp_path, "editor@example.com")
+        page.goto(f"{base}/admin/questions")
+        page.locator("#question-results a").first.click()
+        answer = page.get_by_label("Model answer (Markdown)")
+        answer.fill("A **bold** claim with `code` <script>alert(1)</script>")
+        preview = page.locator("#answer-preview")
+        preview.locator("strong", has_text="bold").wait_for()
+        assert preview.locator("code", has_text="code").count() == 1
+        assert preview.locator("script").count() == 0
+        assert "A **bold**" not in page.locator("#prompt-preview").inner_text()
+        assert errors == []

@@ -353,7 +353,9 @@ def question_delete(question_id: int) -> Response:
 @bp.post("/preview")
 def preview() -> Response:
     """Live Markdown preview for the question editor (sanitised exactly as learners will see it)."""
-    text = request.form.get("prompt") or request.form.get("answer") or request.form.get("text") or ""
+    # The editor's form posts all its fields; `field` names the one to preview.
+    field = request.form.get("field", "text")
+    text = request.form.get(field if field in ("prompt", "answer", "text") else "text") or ""
     return make_response(Markup('<div class="markdown">') + render_markdown(text[:20_000]) + Markup("</div>"))
 
 

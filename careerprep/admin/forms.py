@@ -59,13 +59,22 @@ class QuestionForm(FlaskForm):
         description="Stable id within the set; imports update questions by key.",
     )
     prompt = TextAreaField(
-        "Prompt (Markdown)", filters=[_strip], validators=[DataRequired(), Length(max=20_000)]
+        "Prompt (Markdown)",
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=20_000)],
+        render_kw={"rows": 5},
     )
     answer = TextAreaField(
-        "Model answer (Markdown)", filters=[_strip], validators=[DataRequired(), Length(max=20_000)]
+        "Model answer (Markdown)",
+        filters=[_strip],
+        validators=[DataRequired(), Length(max=20_000)],
+        render_kw={"rows": 14},
     )
     key_points = TextAreaField(
-        "Key points, one per line", filters=[_strip], description="3 to 6 things a good answer must cover."
+        "Key points, one per line",
+        filters=[_strip],
+        description="3 to 6 things a good answer must cover.",
+        render_kw={"rows": 6},
     )
     category = StringField("Category", filters=[_strip], validators=[DataRequired(), Length(max=120)])
     difficulty = SelectField(

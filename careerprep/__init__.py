@@ -27,11 +27,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from . import cli, errors, templating, web
+    from . import assets, cli, errors, templating, web
 
     web.register(app)
+    assets.register(app)
     errors.register(app)
     templating.register(app)
+    from . import cli_transfer  # noqa: F401  (registers import-questions, export-questions on cli.bp)
+
     app.register_blueprint(cli.bp)
     return app
 
@@ -64,9 +67,11 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .catalog import bp as catalog_bp
     from .core import bp as core_bp
+    from .deck import bp as deck_bp
     from .mock import bp as mock_bp
     from .practice import bp as practice_bp
     from .progress import bp as progress_bp
 
     for bp in (core_bp, auth_bp, account_bp, catalog_bp, practice_bp, mock_bp, progress_bp, admin_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(deck_bp)

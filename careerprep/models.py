@@ -29,7 +29,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -276,6 +276,14 @@ def _audit_rows_are_never_edited(_mapper, _connection, target: AuditLog) -> None
 @event.listens_for(AuditLog, "before_delete")
 def _audit_rows_are_never_deleted(_mapper, _connection, target: AuditLog) -> None:
     raise RuntimeError(f"audit log row {target.id} cannot be deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_audit_writes(state: Any) -> None:
+    """Bulk UPDATE and DELETE skip the mapper events above: refuse them for the audit log too."""
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) == AuditLog.__tablename__:
+        raise RuntimeError("the audit log is append-only: bulk updates and deletes are refused")
 
 
 class CardFlag(db.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from sqlalchemy import DateTime, Integer, Select, and_, cast, func, literal
+from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .models import CardFlag, CardState, Question, QuestionSet, Role, RolePlan, User, zone
@@ -32,13 +33,20 @@ def visible_role(slug: str) -> Role | None:
     return db.session.scalar(db.select(Role).where(Role.slug == slug, _has_published()))
 
 
+def role_is_visible():
+    """SQL condition on Role: not archived, with a published, unarchived set."""
+    return _has_published()
+
+
 def _has_published():
-    """A role is visible while it is not archived and has a published, unarchived set."""
+    """A role is visible while it is not archived and has a published, unarchived set.
+
+    The set is aliased so the test correlates only with Role, even inside queries that join sets.
+    """
+    other = aliased(QuestionSet)
     return Role.archived.is_(False) & (
-        db.select(QuestionSet.id)
-        .where(
-            QuestionSet.role_id == Role.id, QuestionSet.published.is_(True), QuestionSet.archived.is_(False)
-        )
+        db.select(other.id)
+        .where(other.role_id == Role.id, other.published.is_(True), other.archived.is_(False))
         .exists()
     )
 

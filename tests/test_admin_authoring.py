@@ -313,3 +313,16 @@ def test_audit_rows_cannot_be_edited(app, admin):
             db.session.delete(db.session.scalar(db.select(AuditLog)))
             db.session.commit()
         db.session.rollback()
+
+
+def test_bulk_statements_cannot_rewrite_the_audit_log(app, admin):
+    load_bank(app)
+    admin.post(f"/admin/sets/{ids(app)['set']}/publish", data={"action": "unpublish"})
+    with app.app_context():
+        with pytest.raises(RuntimeError, match="append-only"):
+            db.session.execute(db.update(AuditLog).values(summary="rewritten"))
+        db.session.rollback()
+        with pytest.raises(RuntimeError, match="append-only"):
+            db.session.execute(db.delete(AuditLog))
+        db.session.rollback()
+        assert db.session.scalar(db.select(AuditLog.summary)).startswith("Unpublished")

@@ -162,6 +162,8 @@ def save_answer(mock: MockInterview, item_id: int | None, draft: str | None, now
         )
         .execution_options(synchronize_session=False)
     )
+    # A bulk UPDATE bypasses the loaded object, and the session keeps objects across commits.
+    db.session.expire(item)
     if result.rowcount != 1:
         return False
     unanswered = exists().where(MockItem.mock_id == mock.id, MockItem.answered_at.is_(None))
@@ -185,6 +187,7 @@ def _finish(mock: MockInterview, now: datetime) -> None:
         .values(finished_at=now)
         .execution_options(synchronize_session=False)
     )
+    db.session.expire(mock)  # the bulk UPDATE bypassed the loaded object
 
 
 # -- results and rating ---------------------------------------------------------------------------
@@ -320,6 +323,7 @@ def rate_mock(user: User, mock: MockInterview, rows: list[ResultRow], now: datet
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+    db.session.expire(mock)  # the bulk UPDATE bypassed the loaded object
 
 
 # -- past mocks and scores ------------------------------------------------------------------------

@@ -471,8 +471,7 @@ def record_rating(
     `due_cap` (the day before an interview) keeps the next review from falling after the interview.
     """
     for _attempt in range(3):
-        if db.session.scalar(db.select(Review.id).filter_by(token=token.nonce)) is not None:
-            return RatingResult(None, duplicate=True)
+        # No look-up first: the unique token makes a repeated submit fail at insert, checked below.
         state = db.session.scalar(
             db.select(CardState).filter_by(user_id=user.id, question_id=question.id).with_for_update()
         )
@@ -516,8 +515,11 @@ def record_rating(
         try:
             db.session.commit()
         except IntegrityError:
-            # Another request recorded this token, or created this card first: look again.
+            # This token was recorded already (a repeat submit), or another request created this
+            # card first: tell the two apart and try again in the second case.
             db.session.rollback()
+            if db.session.scalar(db.select(Review.id).filter_by(token=token.nonce)) is not None:
+                return RatingResult(None, duplicate=True)
             continue
         return RatingResult(review, duplicate=False, leech=leech)
     return RatingResult(None, duplicate=True)

@@ -25,6 +25,7 @@ from ..models import (
     zone,
 )
 from ..queries import day_start, visible_questions, visible_role_and_plan
+from ..queries import role_is_visible as _role_visible
 from ..reviews import rebuild_card
 from ..scheduling import RATING_LABELS
 from ..web import int_id
@@ -73,6 +74,18 @@ def _question_in_role(question_id: int, role: Role) -> Question | None:
         .join(QuestionSet, Question.set_id == QuestionSet.id)
         .where(Question.id == question_id, QuestionSet.role_id == role.id)
     )
+
+
+def _question_role_and_plan(question_id: int, slug: str) -> tuple[Question, Role, RolePlan | None] | None:
+    """The rated question, its (visible) role and the user's interview plan for it, in one query."""
+    row = db.session.execute(
+        db.select(Question, Role, RolePlan)
+        .join(QuestionSet, Question.set_id == QuestionSet.id)
+        .join(Role, QuestionSet.role_id == Role.id)
+        .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == current_user.id))
+        .where(Question.id == question_id, Role.slug == slug, _role_visible())
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def _own_state(question: Question) -> CardState | None:
@@ -209,10 +222,14 @@ def _reveal(
 @login_required
 def rate(slug: str) -> Response:
     """Record a rating (once per card showing) and move on to the next card."""
-    role, plan = _role_and_plan(slug)
     mode, filters = _mode_and_filters(request.form)
     token = read_token(request.form.get("token"), current_user)
-    question = _question_in_role(token.question_id, role) if token else None
+    found = _question_role_and_plan(token.question_id, slug) if token else None
+    if found is None:
+        _role_and_plan(slug)  # 404 for an unknown role; a known role with a bad token is a 400 below
+        role = plan = question = None
+    else:
+        question, role, plan = found
     covered = _covered(request.form.getlist("covered"), question)
     raw = request.form.get("rating", "")
     if raw == "auto" and question is not None and covered is not None:

@@ -1,0 +1,948 @@
+"""Import with a dry run (YAML, JSON, CSV), export and round trips, Anki decks, and the CLI twins."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import sqlite3
+import zipfile
+import zlib
+from pathlib import Path
+
+import genanki
+import pytest
+import yaml
+
+from careerprep.admin.transfer import pack
+from careerprep.banks import anki, formats, validate
+from careerprep.extensions import db
+from careerprep.models import AuditLog, Question, QuestionSet, Role
+from tests.conftest import PASSWORD, bank_dict, load_bank, make_user
+
+COLUMNS = formats.CSV_COLUMNS
+
+
+@pytest.fixture
+def admin(app, client, auth):
+    user = make_user(app, is_admin=True)
+    assert auth.login(user.email, PASSWORD).status_code == 303
+    client.admin_email = user.email
+    return client
+
+
+def multipart(content: bytes, filename: str, boundary: str = "cpboundary") -> tuple[bytes, str]:
+    """A multipart body with one file field, built by hand: the test client's own encoder spools big
+    bodies to a temporary file it never closes."""
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="bank"; filename="{filename}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return head + content + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def preview(client, content: bytes | str, filename: str = "bank.yaml"):
+    """POST a file to the import page (the dry run)."""
+    body, content_type = multipart(content.encode() if isinstance(content, str) else content, filename)
+    return client.post("/admin/import", data=body, content_type=content_type)
+
+
+def apply_form(page: str) -> dict:
+    """The hidden fields of the preview's "Apply these changes" form."""
+    form = {}
+    for name in ("payload", "filename"):
+        match = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)
+        assert match, f"no {name} field on the preview page"
+        form[name] = html.unescape(match.group(1))
+    return form
+
+
+def counts(app) -> tuple[int, ...]:
+    with app.app_context():
+        return tuple(
+            db.session.scalar(db.select(db.func.count(m.id))) for m in (Role, QuestionSet, Question, AuditLog)
+        )
+
+
+def csv_bytes(rows: list[dict], header=COLUMNS, bom: bool = False) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in header])
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode()
+
+
+def csv_row(i: int = 0, **overrides) -> dict:
+    """One valid CSV row: question q-i of set basics in role test-role."""
+    row = {
+        "role_slug": "test-role",
+        "role_title": "Role test-role",
+        "role_summary": "A test role.",
+        "set_slug": "basics",
+        "set_title": "Set basics",
+        "set_description": "Test set.",
+        "key": f"q-{i}",
+        "prompt": f"Question number {i}?",
+        "answer": f"Answer number {i}.",
+        "key_points": "first point\nsecond point\nthird point",
+        "category": "Alpha",
+        "difficulty": "2",
+        "tags": "test, csv",
+    }
+    row.update(overrides)
+    return row
+
+
+def snapshot(app, role_slug: str = "test-role") -> dict:
+    """A role with its sets and live questions, field by field (ids left out)."""
+    with app.app_context():
+        role = db.session.scalar(db.select(Role).filter_by(slug=role_slug))
+        sets = db.session.scalars(
+            db.select(QuestionSet).filter_by(role_id=role.id).order_by(QuestionSet.slug)
+        )
+        return {
+            "role": (role.slug, role.title, role.summary),
+            "sets": [
+                (
+                    s.slug,
+                    s.title,
+                    s.description,
+                    s.published,
+                    [
+                        (
+                            q.key,
+                            q.prompt,
+                            q.answer,
+                            q.key_points,
+                            q.category,
+                            q.difficulty,
+                            q.tags,
+                            q.position,
+                        )
+                        for q in db.session.scalars(
+                            db.select(Question)
+                            .filter_by(set_id=s.id, archived=False)
+                            .order_by(Question.position)
+                        )
+                    ],
+                )
+                for s in sets
+            ],
+        }
+
+
+def empty_database(app) -> None:
+    """Remove every question, set and role (audit rows stay: they are never deleted)."""
+    with app.app_context():
+        db.session.execute(db.delete(Question))
+        db.session.execute(db.delete(QuestionSet))
+        db.session.execute(db.delete(Role))
+        db.session.commit()
+
+
+def set_id(app, slug: str = "basics") -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(QuestionSet.id).filter_by(slug=slug))
+
+
+def tricky_bank(published: bool = True) -> dict:
+    """A bank with Markdown lists, formula-looking text, quotes and non-ASCII, to stress the formats."""
+    bank = bank_dict(n_questions=4, published=published)
+    q = bank["sets"][0]["questions"]
+    q[0]["answer"] = "- first item\n- second item\n\n```python\nx = 1  \n```"
+    q[1]["prompt"] = "=SUM(A1:A2) is not a formula here, is it?"
+    q[1]["key_points"] = ["-1 is an offset", "+1 too", "@mention | pipe"]
+    q[2]["answer"] = 'Naïve “quotes”, commas, and "double quotes" — and a tab\there.'
+    q[2]["tags"] = ["with space", "ünïcode"]
+    q[3]["prompt"] = "'=already escaped?"
+    return bank
+
+
+# -- access --------------------------------------------------------------------------------------------
+
+
+NEW_ADMIN_URLS = [
+    ("GET", "/admin/import"),
+    ("POST", "/admin/import"),
+    ("POST", "/admin/import/apply"),
+    ("GET", "/admin/export"),
+    ("GET", "/admin/sets/1/export.yaml"),
+    ("GET", "/admin/sets/1/export.json"),
+    ("GET", "/admin/sets/1/export.csv"),
+    ("GET", "/admin/sets/1/export.apkg"),
+    ("GET", "/admin/roles/1/export.apkg"),
+]
+
+
+def test_new_admin_urls_are_registered(app):
+    rules = {(m, r.rule) for r in app.url_map.iter_rules() for m in r.methods}
+    assert ("POST", "/admin/import/apply") in rules
+    assert ("GET", "/admin/sets/<int:set_id>/export.<fmt>") in rules
+    assert ("GET", "/admin/roles/<int:role_id>/export.apkg") in rules
+    assert ("GET", "/roles/<slug>/anki.apkg") in rules
+
+
+@pytest.mark.parametrize(("method", "url"), NEW_ADMIN_URLS)
+def test_new_admin_urls_are_403_for_non_admins(app, logged_in, method, url):
+    load_bank(app, n_questions=2)
+    response = logged_in.open(url, method=method)
+    assert response.status_code == 403
+    assert b"Not allowed" in response.data
+
+
+@pytest.mark.parametrize(("method", "url"), NEW_ADMIN_URLS)
+def test_new_admin_urls_send_anonymous_users_to_login(app, client, method, url):
+    load_bank(app, n_questions=2)
+    response = client.open(url, method=method)
+    assert response.status_code == 303
+    assert "/auth/login" in response.headers["Location"]
+
+
+# -- the import page and bad files -------------------------------------------------------------------
+
+
+def test_import_page_documents_the_csv_columns(admin):
+    response = admin.get("/admin/import")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'enctype="multipart/form-data"' in page and "Preview changes" in page
+    for column in COLUMNS:
+        assert f"<code>{column}</code>" in page
+    assert ", ".join(COLUMNS) in page
+
+
+def test_the_format_module_documents_the_columns():
+    for column in COLUMNS:
+        assert column in formats.__doc__
+
+
+def big_csv(n: int) -> bytes:
+    return csv_bytes([csv_row(i) for i in range(n)])
+
+
+def big_yaml(n: int) -> bytes:
+    return yaml.safe_dump(bank_dict(n_questions=n)).encode()
+
+
+DUPLICATE_JSON = (
+    b'{"role": {"slug": "r", "title": "R"}, "sets": [{"slug": "s", "title": "S", "questions": '
+    b'[{"key": "k", "answer": "a", "answer": "b"}]}]}'
+)
+
+BAD_FILES = [
+    pytest.param(
+        "x: \xe9t\xe9\n".encode("latin-1"), "bank.yaml", "bank.yaml: not UTF-8 text (byte 3)", id="latin1"
+    ),
+    pytest.param(
+        csv_bytes([csv_row()]).decode().encode("utf-16"), "bank.csv", "not UTF-8 text", id="utf16-csv"
+    ),
+    pytest.param(
+        b"role: [unclosed", "bank.yaml", "bank.yaml: YAML syntax error at line 1, column 16", id="broken-yaml"
+    ),
+    pytest.param(
+        b'{"role": {"slug": "x",}', "bank.json", "JSON syntax error at line 1, column 23", id="json"
+    ),
+    pytest.param(b"role: {slug: a}\nrole: {slug: b}\n", "bank.yaml", "duplicate key 'role'", id="dup-yaml"),
+    pytest.param(DUPLICATE_JSON, "bank.json", "sets[0].questions[0].answer: duplicate key", id="dup-json"),
+    pytest.param(b"", "bank.yaml", "bank.yaml: the file is empty", id="empty-yaml"),
+    pytest.param(b"\xef\xbb\xbf \n", "bank.csv", "bank.csv: the file is empty", id="empty-csv"),
+    pytest.param(csv_bytes([]), "bank.csv", "bank.csv: no question rows after the header", id="header-only"),
+    pytest.param(b"role: x\x00", "bank.yaml", "line 1 contains a NUL character", id="nul"),
+    pytest.param(
+        b"role: x", "bank.exe", "bank.exe: unsupported file type; use .yaml, .yml, .json or .csv", id="ext"
+    ),
+    pytest.param(b"role: x", "bank", "bank: unsupported file type", id="no-extension"),
+    pytest.param(b"[" * 5000, "bank.json", "bank.json: nested too deeply", id="deep-json"),
+    pytest.param(
+        csv_bytes([{**csv_row(), "surprise": "x"}], header=(*COLUMNS, "surprise")),
+        "bank.csv",
+        "row 1: unknown columns: surprise",
+        id="unknown-column",
+    ),
+    pytest.param(
+        csv_bytes([csv_row()], header=COLUMNS[:-1]),
+        "bank.csv",
+        "row 1: missing columns: tags",
+        id="missing-column",
+    ),
+    pytest.param(
+        csv_bytes([csv_row()], header=(*COLUMNS, "key")),
+        "bank.csv",
+        "row 1: columns appear more than once: key",
+        id="repeated-column",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0), csv_row(1, prompt='=HYPERLINK("http://evil")')]),
+        "bank.csv",
+        "row 3, column prompt: looks like a spreadsheet formula; remove the leading '='",
+        id="formula-equals",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0, answer="+1 for this")]),
+        "bank.csv",
+        "row 2, column answer: looks like a spreadsheet formula; remove the leading '+'",
+        id="formula-plus",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0, tags="@cmd")]),
+        "bank.csv",
+        "row 2, column tags: looks like a spreadsheet formula; remove the leading '@'",
+        id="formula-at",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0, key_points="-2+3\nb\nc")]),
+        "bank.csv",
+        "row 2, column key_points: looks like a spreadsheet formula; remove the leading '-'",
+        id="formula-minus",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0, category="\tAlpha")]),
+        "bank.csv",
+        "row 2, column category: looks like a spreadsheet formula; remove the leading tab",
+        id="formula-tab",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0), csv_row(1, role_title="Another title")]),
+        "bank.csv",
+        "row 3, column role_title: differs from row 2; a file holds one role",
+        id="role-disagrees",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0), csv_row(1), csv_row(2, set_description="Changed")]),
+        "bank.csv",
+        "row 4, column set_description: differs from row 2, the first row of set 'basics'",
+        id="set-disagrees",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0), csv_row(1, answer="")]),
+        "bank.csv",
+        "row 3, column answer: required",
+        id="csv-required",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0, difficulty="7")]),
+        "bank.csv",
+        "row 2, column difficulty: must be 1, 2 or 3",
+        id="csv-difficulty",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0), csv_row(1, key="q-0")]),
+        "bank.csv",
+        "row 3, column key: duplicate of row 2",
+        id="csv-duplicate-key",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0, key_points="only | two")]),
+        "bank.csv",
+        "row 2, column key_points: needs 3 to 6 items, got 2",
+        id="csv-key-points",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0, role_slug="Not A Slug")]),
+        "bank.csv",
+        "row 2, column role_slug: use lowercase letters, digits and hyphens",
+        id="csv-role-slug",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0, set_title="")]),
+        "bank.csv",
+        "row 2, column set_title: required",
+        id="csv-set-title",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0)]).replace(b'"test, csv"', b'"test, csv"x'),
+        "bank.csv",
+        "row 2: CSV syntax error",
+        id="csv-syntax",
+    ),
+    pytest.param(
+        csv_bytes([csv_row(0)]) + b"a,b\r\n",
+        "bank.csv",
+        "row 3: 2 cells, but the header has 13 columns",
+        id="csv-short-row",
+    ),
+    pytest.param(
+        big_csv(2001), "bank.csv", "2,001 question rows; a file may hold at most 2,000", id="csv-2001"
+    ),
+    pytest.param(
+        big_yaml(2001), "bank.yaml", "2,001 questions; a file may hold at most 2,000", id="yaml-2001"
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "filename", "message"), BAD_FILES)
+def test_bad_files_are_422_with_a_clear_message_and_write_nothing(app, admin, content, filename, message):
+    load_bank(app, n_questions=2)
+    before = counts(app)
+    response = preview(admin, content, filename)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert message in page
+    assert "nothing was imported" in page
+    assert counts(app) == before
+
+
+def test_bank_errors_name_every_item_and_field(app, admin):
+    bank = bank_dict(n_questions=3)
+    del bank["sets"][0]["questions"][1]["answer"]
+    bank["sets"][0]["questions"][2]["difficulty"] = 9
+    response = preview(admin, json.dumps(bank), "bank.json")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "sets[0].questions[1].answer: required" in page
+    assert "sets[0].questions[2].difficulty: must be 1, 2 or 3" in page
+    assert "2 problems found in bank.json" in page
+    assert counts(app) == (0, 0, 0, 0)
+
+
+def test_every_csv_problem_is_listed_at_once(app, admin):
+    rows = [csv_row(0), csv_row(1, prompt="=1+1", role_title="Other"), csv_row(2, set_title="Other")]
+    page = html.unescape(preview(admin, csv_bytes(rows), "bank.csv").get_data(as_text=True))
+    assert "row 3, column prompt: looks like a spreadsheet formula" in page
+    assert "row 3, column role_title: differs from row 2" in page
+    assert "row 4, column set_title: differs from row 2" in page
+    assert "3 problems found" in page
+
+
+def test_two_thousand_questions_at_the_limit_are_accepted(app, admin):
+    response = preview(admin, big_csv(2000), "bank.csv")
+    assert response.status_code == 200
+    assert '<td class="num" id="count-new">2000</td>' in response.get_data(as_text=True)
+
+
+def test_missing_file_is_422(admin):
+    response = admin.post("/admin/import", data={}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert b"Choose a file to upload." in response.data
+
+
+def test_oversized_upload_is_413(app, admin):
+    response = preview(admin, b"#" * (1024 * 1024 + 10), "big.csv")
+    assert response.status_code == 413
+    assert counts(app) == (0, 0, 0, 0)
+
+
+def test_the_size_limit_holds_without_the_request_limit():
+    with pytest.raises(formats.BankError, match="a file may be at most 1 MiB"):
+        formats.load(b"#" * (1024 * 1024 + 1), "bank.yaml")
+
+
+# -- dry run and apply -------------------------------------------------------------------------------
+
+
+def edited_bank() -> dict:
+    """The stored bank (q-0 … q-3) with q-0's answer changed, q-3 left out and q-new added."""
+    bank = bank_dict(n_questions=4)
+    questions = bank["sets"][0]["questions"]
+    questions[0]["answer"] = "A much better answer."
+    questions.pop()
+    questions.append({**questions[1], "key": "q-new", "prompt": "A brand new question?"})
+    return bank
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "csv"])
+def test_dry_run_lists_new_changed_unchanged_and_missing_and_writes_nothing(app, admin, fmt):
+    load_bank(app, n_questions=4)
+    before, stored = counts(app), snapshot(app)
+    content = formats.dump(edited_bank(), fmt)
+    response = preview(admin, content, f"edited.{fmt}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, html.unescape(page)
+    assert '<td class="num" id="count-new">1</td>' in page
+    assert '<td class="num" id="count-changed">1</td>' in page
+    assert '<td class="num" id="count-unchanged">2</td>' in page
+    assert '<td class="num" id="count-missing">1</td>' in page
+    assert '<td class="num" id="count-new-sets">0</td>' in page
+    new = page.split("<summary>New (1)</summary>")[1].split("</details>")[0]
+    assert "<code>q-new</code>" in new
+    changed = page.split("<summary>Changed (1)</summary>")[1].split("</details>")[0]
+    assert "<code>q-0</code>" in changed and "answer" in changed
+    missing = page.split("<summary>Missing from the file (kept) (1)</summary>")[1].split("</details>")[0]
+    assert "<code>q-3</code>" in missing
+    assert "<strong>not</strong> deleted or archived" in page
+    assert "Apply these changes" in page
+    assert counts(app) == before
+    assert snapshot(app) == stored
+
+
+def test_dry_run_of_a_new_role_and_set(app, admin):
+    response = preview(admin, yaml.safe_dump(bank_dict(n_questions=3, published=False)))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "a <strong>new role</strong>" in page
+    assert "New set" in page and "It will be unpublished." in page
+    assert '<td class="num" id="count-new-sets">1</td>' in page
+    assert counts(app) == (0, 0, 0, 0)
+
+
+def test_apply_writes_in_one_transaction_with_one_audit_row(app, admin):
+    load_bank(app, n_questions=4)
+    with app.app_context():
+        ids = dict(db.session.execute(db.select(Question.key, Question.id)).all())
+    page = preview(admin, formats.dump(edited_bank(), "csv"), "edited.csv").get_data(as_text=True)
+    response = admin.post("/admin/import/apply", data=apply_form(page))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/admin/")
+    with app.app_context():
+        by_key = {q.key: q for q in db.session.scalars(db.select(Question))}
+        assert by_key["q-0"].answer == "A much better answer."
+        assert by_key["q-new"].prompt == "A brand new question?"
+        assert not by_key["q-3"].archived  # missing from the file, kept as it was
+        assert {k: by_key[k].id for k in ids} == ids  # ids (and so progress) kept
+        entries = db.session.scalars(db.select(AuditLog)).all()
+        assert len(entries) == 1
+        entry = entries[0]
+        assert entry.action == "bank.import" and entry.actor == admin.admin_email
+        assert entry.object_type == "role"
+        assert entry.details["file"] == "edited.csv" and entry.details["format"] == "csv"
+        assert {k: entry.details[k] for k in ("new", "changed", "unchanged", "missing")} == {
+            "new": 1,
+            "changed": 1,
+            "unchanged": 2,
+            "missing": 1,
+        }
+        assert "edited.csv" in entry.summary
+    assert counts(app) == (1, 1, 5, 1)
+    flashed = admin.get("/admin/").get_data(as_text=True)
+    assert "Imported edited.csv" in flashed and "1 questions added, 1 updated" in flashed
+
+
+def test_apply_of_a_new_bank_creates_it(app, admin):
+    page = preview(admin, yaml.safe_dump(bank_dict(n_questions=3, published=False))).get_data(as_text=True)
+    assert admin.post("/admin/import/apply", data=apply_form(page)).status_code == 303
+    assert counts(app) == (1, 1, 3, 1)
+    with app.app_context():
+        assert db.session.scalar(db.select(QuestionSet.published)) is False
+
+
+def test_apply_with_nothing_to_change_writes_no_audit_row(app, admin):
+    load_bank(app, n_questions=3)
+    page = preview(admin, yaml.safe_dump(bank_dict(n_questions=3))).get_data(as_text=True)
+    assert "Nothing to change" in page and "Apply these changes" not in page
+    response = admin.post(
+        "/admin/import/apply", data=apply_form_from_raw(yaml.safe_dump(bank_dict(n_questions=3)))
+    )
+    assert response.status_code == 303
+    assert counts(app) == (1, 1, 3, 0)
+    assert "Nothing to import" in admin.get("/admin/").get_data(as_text=True)
+
+
+def apply_form_from_raw(content: str | bytes, filename: str = "bank.yaml") -> dict:
+    raw = content.encode() if isinstance(content, str) else content
+    return {"payload": pack(raw), "filename": filename}
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        (apply_form_from_raw(yaml.safe_dump({"role": {"slug": "r"}, "sets": []})), "role.title: required"),
+        (apply_form_from_raw(csv_bytes([csv_row(0, prompt="=1")]), "bank.csv"), "row 2, column prompt"),
+        (apply_form_from_raw(yaml.safe_dump(bank_dict()), "bank.exe"), "bank.exe: unsupported file type"),
+        ({"payload": "not base64 at all!", "filename": "bank.yaml"}, "damaged; upload the file again"),
+        ({"payload": pack(b"x")[:-6], "filename": "bank.yaml"}, "damaged"),
+        ({"payload": "", "filename": "bank.yaml"}, "damaged"),
+        ({"filename": "bank.yaml"}, "damaged"),
+        # A compression bomb: 2 MiB of spaces in a few kB.
+        (
+            {"payload": __import__("base64").urlsafe_b64encode(zlib.compress(b" " * (2 << 20))).decode()},
+            "damaged",
+        ),
+    ],
+)
+def test_tampered_apply_payload_is_validated_again(app, admin, form, message):
+    load_bank(app, n_questions=2)
+    before = counts(app)
+    response = admin.post("/admin/import/apply", data=form)
+    assert response.status_code == 422
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert counts(app) == before
+
+
+def test_apply_re_diffs_against_the_database_of_the_moment(app, admin):
+    page = preview(admin, yaml.safe_dump(bank_dict(n_questions=3))).get_data(as_text=True)
+    load_bank(app, n_questions=3)  # someone imported the same bank between preview and apply
+    response = admin.post("/admin/import/apply", data=apply_form(page))
+    assert response.status_code == 303
+    assert counts(app) == (1, 1, 3, 0)  # nothing changed after all: no audit row
+
+
+def test_apply_needs_the_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    boss = make_user(app, is_admin=True)
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    client.post("/auth/login", data={"email": boss.email, "password": PASSWORD, "csrf_token": token})
+    content = yaml.safe_dump(bank_dict(n_questions=2)).encode()
+    upload = {"bank": (io.BytesIO(content), "bank.yaml")}
+    assert client.post("/admin/import", data=upload, content_type="multipart/form-data").status_code == 400
+    page = client.get("/admin/import").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    upload = {"bank": (io.BytesIO(content), "bank.yaml"), "csrf_token": token}
+    page = client.post("/admin/import", data=upload, content_type="multipart/form-data").get_data(
+        as_text=True
+    )
+    form = apply_form(page)
+    assert client.post("/admin/import/apply", data=form).status_code == 400
+    assert counts(app)[:3] == (0, 0, 0)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/admin/import/apply", data={**form, "csrf_token": token}).status_code == 303
+    assert counts(app) == (1, 1, 2, 1)
+
+
+def test_a_large_file_still_fits_the_apply_form(app, admin):
+    bank = bank_dict(n_questions=1300)
+    for q in bank["sets"][0]["questions"]:
+        q["answer"] = q["answer"] + " Padding text that compresses well." * 15
+    content = yaml.safe_dump(bank).encode()
+    assert 900_000 < len(content) <= 1024 * 1024
+    page = preview(admin, content).get_data(as_text=True)
+    form = apply_form(page)
+    assert len(form["payload"]) < 500_000
+    assert admin.post("/admin/import/apply", data=form).status_code == 303
+    assert counts(app) == (1, 1, 1300, 1)
+
+
+# -- export and round trips --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "csv"])
+def test_export_downloads_the_set(app, admin, fmt):
+    load_bank(app, tricky_bank())
+    response = admin.get(f"/admin/sets/{set_id(app)}/export.{fmt}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f"attachment; filename=test-role--basics.{fmt}"
+    assert (
+        response.mimetype == {"yaml": "application/yaml", "json": "application/json", "csv": "text/csv"}[fmt]
+    )
+    assert formats.load(response.data, f"x.{fmt}")["sets"][0]["questions"][0]["key"] == "q-0"
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_yaml_and_json_exports_are_exactly_the_bank_format(app, admin, fmt):
+    bank = tricky_bank(published=False)
+    load_bank(app, bank)
+    body = admin.get(f"/admin/sets/{set_id(app)}/export.{fmt}").get_data(as_text=True)
+    data = yaml.safe_load(body) if fmt == "yaml" else json.loads(body)
+    assert data == validate(bank)  # every field, `published` included, and nothing else
+    assert data["sets"][0]["published"] is False
+
+
+def test_csv_export_protects_formula_looking_cells(app, admin):
+    load_bank(app, tricky_bank())
+    body = admin.get(f"/admin/sets/{set_id(app)}/export.csv").data
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert tuple(rows[0]) == COLUMNS
+    assert rows[0]["answer"].startswith("'- first item")
+    assert rows[1]["prompt"] == "'=SUM(A1:A2) is not a formula here, is it?"
+    assert rows[1]["key_points"] == "'-1 is an offset\n+1 too\n@mention | pipe"
+    assert rows[3]["prompt"] == "''=already escaped?"
+    for row in rows:
+        for column, cell in row.items():
+            assert column == "difficulty" or not cell.startswith(formats.FORMULA_PREFIXES), (column, cell)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "csv"])
+def test_round_trip_export_then_import(app, admin, fmt):
+    load_bank(app, tricky_bank())
+    stored = snapshot(app)
+    exported = admin.get(f"/admin/sets/{set_id(app)}/export.{fmt}").data
+    # Into the same database: the dry run shows everything unchanged, and applying changes nothing.
+    page = preview(admin, exported, f"export.{fmt}").get_data(as_text=True)
+    assert '<td class="num" id="count-unchanged">4</td>' in page
+    for kind in ("new", "changed", "missing", "new-sets"):
+        assert f'<td class="num" id="count-{kind}">0</td>' in page
+    assert "Nothing to change" in page and "Apply these changes" not in page
+    response = admin.post("/admin/import/apply", data=apply_form_from_raw(exported, f"export.{fmt}"))
+    assert response.status_code == 303
+    assert snapshot(app) == stored
+    assert counts(app) == (1, 1, 4, 0)
+    # Into an empty database: the same set, field by field.
+    empty_database(app)
+    page = preview(admin, exported, f"export.{fmt}").get_data(as_text=True)
+    assert '<td class="num" id="count-new">4</td>' in page
+    assert admin.post("/admin/import/apply", data=apply_form(page)).status_code == 303
+    assert snapshot(app) == stored
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_round_trip_keeps_an_unpublished_set_unpublished(app, admin, fmt):
+    load_bank(app, tricky_bank(published=False))
+    stored = snapshot(app)
+    exported = admin.get(f"/admin/sets/{set_id(app)}/export.{fmt}").data
+    empty_database(app)
+    page = preview(admin, exported, f"export.{fmt}").get_data(as_text=True)
+    assert admin.post("/admin/import/apply", data=apply_form(page)).status_code == 303
+    assert snapshot(app) == stored
+
+
+def test_round_trip_of_every_bundled_bank_in_every_format():
+    from careerprep.banks import bundled_files, load_file
+
+    for path in bundled_files():
+        bank = load_file(path)
+        for fmt in ("yaml", "json", "csv"):
+            back = formats.load(formats.dump(bank, fmt).encode(), f"{path.stem}.{fmt}")
+            if fmt == "csv":  # CSV has no published column: sets read from CSV are published
+                back = {
+                    **back,
+                    "sets": [
+                        {**s, "published": bank["sets"][i]["published"]} for i, s in enumerate(back["sets"])
+                    ],
+                }
+            assert back == bank, (path.name, fmt)
+
+
+def test_export_leaves_archived_questions_out(app, admin):
+    load_bank(app, n_questions=3)
+    with app.app_context():
+        db.session.scalar(db.select(Question).filter_by(key="q-1")).archived = True
+        db.session.commit()
+    data = yaml.safe_load(admin.get(f"/admin/sets/{set_id(app)}/export.yaml").data)
+    assert [q["key"] for q in data["sets"][0]["questions"]] == ["q-0", "q-2"]
+
+
+def test_csv_export_refuses_what_csv_cannot_hold(app, admin):
+    bank = bank_dict(n_questions=2)
+    bank["sets"][0]["questions"][1]["tags"] = ["a,b"]
+    load_bank(app, bank)
+    response = admin.get(f"/admin/sets/{set_id(app)}/export.csv")
+    assert response.status_code == 422
+    assert "basics/q-1: a tag contains a comma, which CSV cannot hold" in html.unescape(
+        response.get_data(as_text=True)
+    )
+
+
+def test_export_of_unknown_formats_and_sets_is_404(app, admin):
+    load_bank(app, n_questions=2)
+    assert admin.get(f"/admin/sets/{set_id(app)}/export.xml").status_code == 404
+    assert admin.get("/admin/sets/999/export.yaml").status_code == 404
+    assert admin.get("/admin/roles/999/export.apkg").status_code == 404
+
+
+def test_export_page_links_every_set_and_format(app, admin):
+    load_bank(app, n_questions=2)
+    load_bank(app, bank_dict(set_slug="drafts", published=False, n_questions=2))
+    page = admin.get("/admin/export").get_data(as_text=True)
+    basics, drafts = set_id(app), set_id(app, "drafts")
+    for fmt in ("yaml", "json", "csv", "apkg"):
+        assert f"/admin/sets/{basics}/export.{fmt}" in page
+    for fmt in ("yaml", "json", "csv"):
+        assert f"/admin/sets/{drafts}/export.{fmt}" in page
+    assert f"/admin/sets/{drafts}/export.apkg" not in page  # unpublished: nothing to put in a deck
+    assert "/admin/roles/" in page and "export.apkg" in page
+
+
+# -- Anki --------------------------------------------------------------------------------------------
+
+
+def read_apkg(data: bytes, tmp_path: Path) -> dict:
+    """Notes, note-type ids, deck ids and deck names from an .apkg (a zip around a SQLite collection)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert {"collection.anki2", "media"} <= set(archive.namelist())
+        path = tmp_path / f"collection-{len(list(tmp_path.iterdir()))}.anki2"
+        path.write_bytes(archive.read("collection.anki2"))
+    conn = sqlite3.connect(path)
+    try:
+        notes = conn.execute("SELECT guid, mid, flds, tags FROM notes ORDER BY id").fetchall()
+        cards = conn.execute("SELECT n.guid, c.did FROM cards c JOIN notes n ON n.id = c.nid").fetchall()
+        decks = json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])
+    finally:
+        conn.close()
+    return {
+        "notes": [
+            {"guid": g, "mid": m, "fields": f.split("\x1f"), "tags": t.split()} for g, m, f, t in notes
+        ],
+        "deck_of": dict(cards),
+        "decks": {int(k): v["name"] for k, v in decks.items()},
+    }
+
+
+def test_set_deck_has_prompt_front_answer_and_key_points_back(app, admin, tmp_path):
+    bank = bank_dict(n_questions=3)
+    bank["sets"][0]["questions"][0]["prompt"] = "What is **a race**?"
+    bank["sets"][0]["questions"][0]["answer"] = "Two threads <script>alert(1)</script> interleave."
+    bank["sets"][0]["questions"][0]["tags"] = ["with space"]
+    load_bank(app, bank)
+    with app.app_context():
+        db.session.scalar(db.select(Question).filter_by(key="q-2")).archived = True
+        db.session.commit()
+    response = admin.get(f"/admin/sets/{set_id(app)}/export.apkg")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == "attachment; filename=careerprep-test-role-basics.apkg"
+    deck = read_apkg(response.data, tmp_path)
+    assert [n["guid"] for n in deck["notes"]] == [
+        genanki.guid_for("test-role", "basics", "q-0"),
+        genanki.guid_for("test-role", "basics", "q-1"),
+    ]  # the archived q-2 is left out
+    front, back, key = deck["notes"][0]["fields"]
+    assert "<strong>a race</strong>" in front
+    assert "Two threads" in back and "<script>" not in back
+    assert "<li>first point</li>" in back and "Key points" in back
+    assert key == "test-role/basics/q-0"
+    assert deck["notes"][0]["tags"] == ["with_space"]
+    assert set(deck["deck_of"].values()) == {anki.deck_id("test-role", "basics")}
+    assert deck["decks"][anki.deck_id("test-role", "basics")] == "CareerPrep::Role test-role::Set basics"
+
+
+def test_deck_ids_and_guids_are_stable_across_exports(app, admin, tmp_path):
+    load_bank(app, n_questions=3)
+    first = read_apkg(admin.get(f"/admin/sets/{set_id(app)}/export.apkg").data, tmp_path)
+    load_bank(
+        app,
+        {**bank_dict(n_questions=3), "sets": [{**bank_dict(n_questions=3)["sets"][0], "title": "Renamed"}]},
+    )
+    second = read_apkg(admin.get(f"/admin/sets/{set_id(app)}/export.apkg").data, tmp_path)
+    assert [n["guid"] for n in first["notes"]] == [n["guid"] for n in second["notes"]]
+    assert {n["mid"] for n in first["notes"]} == {n["mid"] for n in second["notes"]} == {anki.MODEL.model_id}
+    assert first["deck_of"] == second["deck_of"]
+
+
+def test_role_deck_holds_every_published_set(app, admin, tmp_path):
+    load_bank(app, n_questions=2)
+    load_bank(app, bank_dict(set_slug="more", n_questions=2))
+    load_bank(app, bank_dict(set_slug="drafts", n_questions=2, published=False))
+    with app.app_context():
+        role_id = db.session.scalar(db.select(Role.id))
+    response = admin.get(f"/admin/roles/{role_id}/export.apkg")
+    assert response.status_code == 200
+    deck = read_apkg(response.data, tmp_path)
+    assert len(deck["notes"]) == 4
+    assert set(deck["deck_of"].values()) == {
+        anki.deck_id("test-role", "basics"),
+        anki.deck_id("test-role", "more"),
+    }
+    single = read_apkg(admin.get(f"/admin/sets/{set_id(app, 'more')}/export.apkg").data, tmp_path)
+    assert set(single["deck_of"].items()) <= set(deck["deck_of"].items())  # same GUIDs, same deck ids
+    assert admin.get(f"/admin/sets/{set_id(app, 'drafts')}/export.apkg").status_code == 404
+
+
+def test_learners_download_a_published_role_deck(app, client, auth, tmp_path):
+    load_bank(app, n_questions=3)
+    load_bank(app, bank_dict(role_slug="hidden", published=False))
+    anonymous = client.get("/roles/test-role/anki.apkg")
+    assert anonymous.status_code in (302, 303) and "/auth/login" in anonymous.headers["Location"]
+    learner = make_user(app)
+    auth.login(learner.email)
+    response = client.get("/roles/test-role/anki.apkg")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == "attachment; filename=careerprep-test-role.apkg"
+    assert len(read_apkg(response.data, tmp_path)["notes"]) == 3
+    assert client.get("/roles/hidden/anki.apkg").status_code == 404
+    assert client.get("/roles/nope/anki.apkg").status_code == 404
+
+
+# -- command line --------------------------------------------------------------------------------------
+
+
+def test_cli_import_dry_run_writes_nothing(app, runner, tmp_path):
+    load_bank(app, n_questions=4)
+    before = counts(app)
+    path = tmp_path / "edited.yaml"
+    path.write_text(formats.dump(edited_bank(), "yaml"))
+    result = runner.invoke(args=["import-questions", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "set basics (Set basics): 1 new, 1 changed, 2 unchanged, 1 missing" in result.stdout
+    assert "changed: q-0 (answer)" in result.stdout and "new: q-new" in result.stdout
+    assert "missing: q-3 (kept; imports never delete)" in result.stdout
+    assert "Dry run: nothing was written." in result.stdout
+    assert counts(app) == before
+
+
+def test_cli_import_applies_with_a_system_audit_row(app, runner, tmp_path):
+    load_bank(app, n_questions=4)
+    path = tmp_path / "edited.csv"
+    path.write_text(formats.dump(edited_bank(), "csv"), encoding="utf-8")
+    result = runner.invoke(args=["import-questions", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Imported edited.csv: 1 questions added, 1 updated, 2 unchanged" in result.stdout
+    assert counts(app) == (1, 1, 5, 1)
+    with app.app_context():
+        entry = db.session.scalar(db.select(AuditLog))
+        assert (entry.action, entry.actor, entry.actor_id) == ("bank.import", "system", None)
+        assert entry.details["new"] == 1 and entry.details["file"] == "edited.csv"
+    result = runner.invoke(args=["import-questions", str(path)])
+    assert "Nothing to import." in result.stdout
+    assert counts(app) == (1, 1, 5, 1)
+
+
+def test_cli_import_of_an_invalid_file_fails_with_every_error(app, runner, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_bytes([csv_row(0, prompt="=1"), csv_row(1, answer="+x")]))
+    result = runner.invoke(args=["import-questions", str(path)])
+    assert result.exit_code == 1
+    assert "error: row 2, column prompt: looks like a spreadsheet formula" in result.stderr
+    assert "2 problems in bad.csv; nothing was written" in result.stderr
+    assert counts(app) == (0, 0, 0, 0)
+
+
+def test_cli_import_refuses_files_over_the_limit(app, runner, tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (1024 * 1024 + 1))
+    result = runner.invoke(args=["import-questions", str(path)])
+    assert result.exit_code == 1
+    assert "a file may be at most 1 MiB" in result.stderr
+
+
+def test_cli_import_shows_progress_on_large_files(app, runner, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(big_csv(250))
+    result = runner.invoke(args=["import-questions", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Importing" in result.stderr and "Importing" not in result.stdout
+    assert counts(app) == (1, 1, 250, 1)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "csv"])
+def test_cli_export_writes_the_set_to_stdout(app, runner, fmt):
+    load_bank(app, tricky_bank())
+    result = runner.invoke(args=["export-questions", "basics", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    with app.app_context():
+        expected = formats.dump(formats.set_bank(db.session.get(QuestionSet, set_id(app))), fmt)
+    assert result.stdout_bytes == expected.encode()
+    assert formats.load(result.stdout_bytes, f"x.{fmt}")["sets"][0]["questions"][1]["prompt"].startswith(
+        "=SUM"
+    )
+
+
+def test_cli_export_to_a_file_and_as_a_deck(app, runner, tmp_path):
+    load_bank(app, n_questions=3)
+    out = tmp_path / "basics.json"
+    result = runner.invoke(args=["export-questions", "test-role/basics", "--format", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["sets"][0]["slug"] == "basics"
+    result = runner.invoke(args=["export-questions", "basics", "--format", "apkg"])
+    assert result.exit_code == 2 and "--output PATH is required" in result.stderr
+    deck = tmp_path / "basics.apkg"
+    result = runner.invoke(args=["export-questions", "basics", "--format", "apkg", "--output", str(deck)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 3 questions of test-role/basics" in result.stderr
+    assert len(read_apkg(deck.read_bytes(), tmp_path)["notes"]) == 3
+
+
+def test_cli_export_shows_progress_on_stderr_only(app, runner):
+    load_bank(app, n_questions=201)
+    result = runner.invoke(args=["export-questions", "basics", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "Exporting" in result.stderr
+    assert result.stdout_bytes.decode("utf-8-sig").startswith(",".join(COLUMNS))
+
+
+def test_cli_export_names_ambiguous_and_unknown_sets(app, runner):
+    load_bank(app, n_questions=2)
+    load_bank(app, bank_dict(role_slug="other-role", n_questions=2))
+    result = runner.invoke(args=["export-questions", "basics"])
+    assert result.exit_code == 1
+    assert "set slug 'basics' is in several roles (other-role/basics, test-role/basics); pass ROLE/SET" in (
+        result.stderr
+    )
+    result = runner.invoke(args=["export-questions", "other-role/basics"])
+    assert result.exit_code == 0 and b"slug: other-role" in result.stdout_bytes
+    result = runner.invoke(args=["export-questions", "nope"])
+    assert result.exit_code == 1 and "no question set 'nope'" in result.stderr

@@ -34,6 +34,21 @@ def _changes(obj, values: dict) -> dict:
     return changed
 
 
+def _set_archived(obj, kind: str, name: str, back: str) -> Response:
+    """Archive or restore (form field action=restore) a role, set or question, with an audit row."""
+    archive = request.form.get("action") != "restore"
+    if obj.archived != archive:
+        obj.archived = archive
+        audit.record(
+            f"{kind}.{'archive' if archive else 'restore'}",
+            obj,
+            f"{'Archived' if archive else 'Restored'} {kind} {name}",
+        )
+        db.session.commit()
+    flash(f"{kind.capitalize()} “{name}” {'archived' if archive else 'restored'}.", "success")
+    return redirect_to(back)
+
+
 # -- roles -------------------------------------------------------------------------------------------
 
 
@@ -80,17 +95,7 @@ def role_edit(role_id: int) -> Response:
 def role_archive(role_id: int) -> Response:
     """Archive a role (hidden from learners; progress kept) or bring it back."""
     role = db.get_or_404(Role, role_id)
-    archive = request.form.get("action") != "restore"
-    if role.archived != archive:
-        role.archived = archive
-        audit.record(
-            "role.archive" if archive else "role.restore",
-            role,
-            f"{'Archived' if archive else 'Restored'} role {role.title}",
-        )
-        db.session.commit()
-    flash(f"Role “{role.title}” {'archived' if archive else 'restored'}.", "success")
-    return redirect_to(url_for("admin.index"))
+    return _set_archived(role, "role", role.title, url_for("admin.index"))
 
 
 # -- sets ---------------------------------------------------------------------------------------------
@@ -197,17 +202,7 @@ def set_publish(set_id: int) -> Response:
 def set_archive(set_id: int) -> Response:
     """Archive a set (hidden from learners; history kept) or bring it back."""
     qset = db.get_or_404(QuestionSet, set_id)
-    archive = request.form.get("action") != "restore"
-    if qset.archived != archive:
-        qset.archived = archive
-        audit.record(
-            "set.archive" if archive else "set.restore",
-            qset,
-            f"{'Archived' if archive else 'Restored'} set {qset.title}",
-        )
-        db.session.commit()
-    flash(f"Set “{qset.title}” {'archived' if archive else 'restored'}.", "success")
-    return redirect_to(url_for("admin.index"))
+    return _set_archived(qset, "set", qset.title, url_for("admin.index"))
 
 
 # -- questions ----------------------------------------------------------------------------------------------
@@ -312,17 +307,9 @@ def question_edit(question_id: int) -> Response:
 def question_archive(question_id: int) -> Response:
     """Archive a question (hidden from learners; everyone's history kept) or restore it."""
     question = db.get_or_404(Question, question_id)
-    archive = request.form.get("action") != "restore"
-    if question.archived != archive:
-        question.archived = archive
-        audit.record(
-            "question.archive" if archive else "question.restore",
-            question,
-            f"{'Archived' if archive else 'Restored'} question {question.key}",
-        )
-        db.session.commit()
-    flash(f"Question {'archived' if archive else 'restored'}.", "success")
-    return redirect_to(url_for("admin.question_edit", question_id=question.id))
+    return _set_archived(
+        question, "question", question.key, url_for("admin.question_edit", question_id=question.id)
+    )
 
 
 @bp.post("/questions/<int:question_id>/delete")

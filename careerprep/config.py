@@ -85,6 +85,8 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+    if os.environ.get("LOG_REQUESTS") is not None:  # LOG_REQUESTS=0 turns the request log off
+        app.config["LOG_REQUESTS"] = _env_flag("LOG_REQUESTS")
     if os.environ.get("TRUSTED_PROXIES"):
         app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
     for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX"):

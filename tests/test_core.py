@@ -156,3 +156,14 @@ def test_theme_is_saved_on_the_account(app, logged_in, user):
     other_device.post("/auth/login", data={"email": user.email, "password": PASSWORD})
     assert 'data-theme="light"' in other_device.get("/roles").get_data(as_text=True)
     assert logged_in.post("/theme", data={"theme": "purple"}).status_code == 400
+
+
+def test_request_log_can_be_turned_off_from_the_environment(tmp_path, monkeypatch):
+    from careerprep import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    monkeypatch.setenv("LOG_REQUESTS", "0")
+    assert create_app().config["LOG_REQUESTS"] is False
+    monkeypatch.setenv("LOG_REQUESTS", "1")
+    assert create_app().config["LOG_REQUESTS"] is True

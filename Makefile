@@ -46,7 +46,7 @@ db: install
 	$(FLASK) seed
 
 lint: install
-	$(BIN)/ruff check careerprep tests bench
+	$(BIN)/ruff check .
 	$(BIN)/ruff format --check careerprep tests bench
 
 format: install

@@ -30,15 +30,10 @@ def visible_questions(role_id: int | None = None) -> Select:
 
 def visible_role(slug: str) -> Role | None:
     """A role that has at least one published set, by slug."""
-    return db.session.scalar(db.select(Role).where(Role.slug == slug, _has_published()))
+    return db.session.scalar(db.select(Role).where(Role.slug == slug, role_is_visible()))
 
 
 def role_is_visible():
-    """SQL condition on Role: not archived, with a published, unarchived set."""
-    return _has_published()
-
-
-def _has_published():
     """A role is visible while it is not archived and has a published, unarchived set.
 
     The set is aliased so the test correlates only with Role, even inside queries that join sets.
@@ -56,23 +51,9 @@ def visible_role_and_plan(slug: str, user_id: int) -> tuple[Role | None, RolePla
     row = db.session.execute(
         db.select(Role, RolePlan)
         .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == user_id))
-        .where(Role.slug == slug, _has_published())
+        .where(Role.slug == slug, role_is_visible())
     ).first()
     return (row[0], row[1]) if row else (None, None)
-
-
-def user_cards(user_id: int) -> Select:
-    """The user's card states for visible questions, joined to question and set."""
-    return (
-        db.select(CardState)
-        .join(Question, CardState.question_id == Question.id)
-        .join(QuestionSet, Question.set_id == QuestionSet.id)
-        .where(
-            CardState.user_id == user_id,
-            QuestionSet.published.is_(True),
-            Question.archived.is_(False),
-        )
-    )
 
 
 def card_join(user_id: int):

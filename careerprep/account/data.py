@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Delete, Result, Select, and_, delete, func, or_, select
 
+from ..banks.formats import FORMULA_PREFIXES  # cells a spreadsheet would run as formulas
 from ..extensions import db
 from ..models import (
     CardFlag,
@@ -36,8 +37,6 @@ PROMPT_CHARS = 200
 BATCH = 500
 # Bytes of text gathered before handing a piece of the download to the server.
 CHUNK = 64 * 1024
-# A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = (
     "reviewed_at",
     "reviewed_at_local",

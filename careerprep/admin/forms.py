@@ -7,6 +7,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
+from ..forms import strip_whitespace
+
 
 class UploadBankForm(FlaskForm):
     bank = FileField(
@@ -24,66 +26,64 @@ class UploadBankForm(FlaskForm):
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lowercase letters, digits and hyphens.")
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class RoleForm(FlaskForm):
     slug = StringField(
         "Slug",
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[DataRequired(), Length(max=80), SLUG],
         description="Part of the address: /roles/<slug>. Lowercase, hyphens.",
     )
-    title = StringField("Title", filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    title = StringField("Title", filters=[strip_whitespace], validators=[DataRequired(), Length(max=120)])
     summary = TextAreaField(
         "Summary",
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[Length(max=2000)],
         description="What the job is and what interviews probe, in a paragraph.",
     )
 
 
 class SetForm(FlaskForm):
-    slug = StringField("Slug", filters=[_strip], validators=[DataRequired(), Length(max=80), SLUG])
-    title = StringField("Title", filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("Description", filters=[_strip], validators=[Length(max=2000)])
+    slug = StringField("Slug", filters=[strip_whitespace], validators=[DataRequired(), Length(max=80), SLUG])
+    title = StringField("Title", filters=[strip_whitespace], validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("Description", filters=[strip_whitespace], validators=[Length(max=2000)])
     published = BooleanField("Published (visible to learners)")
 
 
 class QuestionForm(FlaskForm):
     key = StringField(
         "Key",
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[DataRequired(), Length(max=120), SLUG],
         description="Stable id within the set; imports update questions by key.",
     )
     prompt = TextAreaField(
         "Prompt (Markdown)",
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[DataRequired(), Length(max=20_000)],
         render_kw={"rows": 5},
     )
     answer = TextAreaField(
         "Model answer (Markdown)",
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[DataRequired(), Length(max=20_000)],
         render_kw={"rows": 14},
     )
     key_points = TextAreaField(
         "Key points, one per line",
-        filters=[_strip],
+        filters=[strip_whitespace],
         description="3 to 6 things a good answer must cover.",
         render_kw={"rows": 6},
     )
-    category = StringField("Category", filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    category = StringField(
+        "Category", filters=[strip_whitespace], validators=[DataRequired(), Length(max=120)]
+    )
     difficulty = SelectField(
         "Difficulty",
         choices=["1", "2", "3"],
         validate_choice=True,
         description="1 fundamental, 2 intermediate, 3 advanced.",
     )
-    tags = StringField("Tags, comma-separated", filters=[_strip], validators=[Length(max=500)])
+    tags = StringField("Tags, comma-separated", filters=[strip_whitespace], validators=[Length(max=500)])
 
     def point_list(self) -> list[str]:
         return [line.strip() for line in (self.key_points.data or "").splitlines() if line.strip()]
@@ -108,4 +108,4 @@ class QuestionForm(FlaskForm):
 
 
 class ResolveForm(FlaskForm):
-    note = TextAreaField("Note (optional)", filters=[_strip], validators=[Length(max=2000)])
+    note = TextAreaField("Note (optional)", filters=[strip_whitespace], validators=[Length(max=2000)])

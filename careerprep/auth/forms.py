@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
+from ..forms import strip_whitespace
 from .services import MAX_PASSWORD, MIN_PASSWORD, password_problem
 
 EMAIL_RE = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
@@ -29,12 +30,8 @@ def _password_rules(_form: FlaskForm, field: PasswordField) -> None:
         raise ValidationError(problem)
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class LoginForm(FlaskForm):
-    email = EmailField("Email", filters=[_strip], validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", filters=[strip_whitespace], validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
     remember = BooleanField("Keep me signed in on this device")
 
@@ -43,7 +40,7 @@ class RegisterForm(FlaskForm):
     display_name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
     email = EmailField(
         "Email",
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[DataRequired(), Length(max=254), Regexp(EMAIL_RE, message="Enter an email address.")],
     )
     password, confirm = new_password_fields("Password", "Repeat password", "password")

@@ -6,13 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import Length
 
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from ..forms import strip_whitespace
 
 
 class ReportForm(FlaskForm):
     """A learner's report that a question is wrong, unclear or a duplicate."""
 
     reason = SelectField("What is wrong?", choices=["wrong", "unclear", "duplicate"], validate_choice=True)
-    comment = TextAreaField("Details (optional)", filters=[_strip], validators=[Length(max=2000)])
+    comment = TextAreaField("Details (optional)", filters=[strip_whitespace], validators=[Length(max=2000)])

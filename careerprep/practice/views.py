@@ -24,8 +24,7 @@ from ..models import (
     utc_now,
     zone,
 )
-from ..queries import day_start, visible_questions, visible_role_and_plan
-from ..queries import role_is_visible as _role_visible
+from ..queries import day_start, role_is_visible, visible_questions, visible_role_and_plan
 from ..reviews import rebuild_card
 from ..scheduling import RATING_LABELS
 from ..web import int_id
@@ -83,7 +82,7 @@ def _question_role_and_plan(question_id: int, slug: str) -> tuple[Question, Role
         .join(QuestionSet, Question.set_id == QuestionSet.id)
         .join(Role, QuestionSet.role_id == Role.id)
         .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == current_user.id))
-        .where(Question.id == question_id, Role.slug == slug, _role_visible())
+        .where(Question.id == question_id, Role.slug == slug, role_is_visible())
     ).first()
     return (row[0], row[1], row[2]) if row else None
 

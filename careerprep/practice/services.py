@@ -7,10 +7,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, String, case, cast, func, or_
+from sqlalchemy import Integer, Select, String, bindparam, case, cast, func, or_
 from sqlalchemy.exc import IntegrityError
 
 from .. import scheduling
@@ -24,6 +25,7 @@ from ..models import (
     Role,
     RolePlan,
     User,
+    UTCDateTime,
     as_utc,
     utc_now,
     zone,
@@ -121,18 +123,21 @@ def _pool(user: User, role: Role, now: datetime, filters: Filters) -> Select:
     return filters.apply(visible_questions(role.id)).where(not_flagged(user.id, now))
 
 
-def queue_counts(
-    user: User, role: Role, now: datetime, filters: Filters = Filters(), new_limit: int | None = None
-) -> QueueCounts:
-    """Due now, new introduced today, unseen, reviews done today and the next due time: one query."""
-    start = day_start(user, now)
-    in_pool = (
-        _pool(user, role, now, filters)
-        .add_columns(CardState.id.label("state_id"), CardState.due, CardState.introduced_at)
-        .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
-        .subquery()
+# The due queue's statements are built once per choice of filters, with bound parameters, and reused:
+# building a statement with several subqueries costs more CPU than SQLite takes to run it.
+USER = bindparam("user_id", type_=Integer())
+ROLE = bindparam("role_id", type_=Integer())
+NOW = bindparam("now", type_=UTCDateTime())
+DAY_START = bindparam("day_start", type_=UTCDateTime())
+AHEAD = bindparam("ahead", type_=UTCDateTime())
+
+
+@lru_cache(maxsize=128)
+def _counts_statement(filters: Filters) -> Select:
+    """One pass over the role's visible questions with this user's card and flag beside each."""
+    not_set_aside = CardFlag.id.is_(None) | (
+        CardFlag.suspended.is_(False) & (CardFlag.buried_until.is_(None) | (CardFlag.buried_until <= NOW))
     )
-    pool_total = _pool(user, role, now, filters).with_only_columns(func.count(Question.id)).scalar_subquery()
     # Reviews today of cards that were not new today: what the daily review limit counts.
     reviewed_today = (
         db.select(func.count(Review.id))
@@ -142,24 +147,66 @@ def queue_counts(
         .join(Question, Question.id == Review.question_id)
         .join(QuestionSet, Question.set_id == QuestionSet.id)
         .where(
-            Review.user_id == user.id,
-            Review.reviewed_at >= start,
-            QuestionSet.role_id == role.id,
-            CardState.introduced_at < start,
+            Review.user_id == USER,
+            Review.reviewed_at >= DAY_START,
+            QuestionSet.role_id == ROLE,
+            CardState.introduced_at < DAY_START,
         )
         .scalar_subquery()
     )
-    row = db.session.execute(
-        db.select(
-            func.count(in_pool.c.state_id),
-            func.coalesce(func.sum(case((in_pool.c.due <= now, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((in_pool.c.introduced_at >= start, 1), else_=0)), 0),
-            func.min(case((in_pool.c.due > now, in_pool.c.due))),
-            pool_total,
+    return (
+        filters.apply(visible_questions(ROLE))
+        .outerjoin(CardState, (CardState.question_id == Question.id) & (CardState.user_id == USER))
+        .outerjoin(CardFlag, (CardFlag.question_id == Question.id) & (CardFlag.user_id == USER))
+        .where(not_set_aside)
+        .with_only_columns(
+            func.count(Question.id),
+            func.count(CardState.id),
+            func.coalesce(func.sum(case((CardState.due <= NOW, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((CardState.introduced_at >= DAY_START, 1), else_=0)), 0),
+            func.min(case((CardState.due > NOW, CardState.due))),
             reviewed_today,
         )
+    )
+
+
+@lru_cache(maxsize=128)
+def _earliest_statement(filters: Filters) -> Select:
+    """The studied card due first (up to the learn-ahead limit)."""
+    return (
+        filters.apply(visible_questions(ROLE))
+        .where(not_flagged(USER, NOW))
+        .add_columns(CardState)
+        .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == USER))
+        .where(CardState.due <= AHEAD)
+        .order_by(CardState.due, CardState.id)
+        .limit(1)
+    )
+
+
+@lru_cache(maxsize=128)
+def _new_question_statement(filters: Filters) -> Select:
+    """The first unseen question: easiest first, then in bank order."""
+    studied = db.select(CardState.question_id).where(CardState.user_id == USER)
+    return (
+        filters.apply(visible_questions(ROLE))
+        .where(not_flagged(USER, NOW), Question.id.not_in(studied))
+        .order_by(Question.difficulty, Question.position, QuestionSet.id, Question.id)
+        .limit(1)
+    )
+
+
+def _bound(user: User, role: Role, now: datetime) -> dict:
+    return {"user_id": user.id, "role_id": role.id, "now": now, "day_start": day_start(user, now)}
+
+
+def queue_counts(
+    user: User, role: Role, now: datetime, filters: Filters = Filters(), new_limit: int | None = None
+) -> QueueCounts:
+    """Due now, new introduced today, unseen, reviews done today and the next due time: one query."""
+    total, studied, due, new_today, next_due, reviews_today = db.session.execute(
+        _counts_statement(filters), _bound(user, role, now)
     ).one()
-    studied, due, new_today, next_due, total, reviews_today = row
     return QueueCounts(
         due=int(due),
         new_today=int(new_today),
@@ -192,13 +239,14 @@ def _studied(user: User, role: Role, now: datetime, filters: Filters) -> Select:
 
 
 def _new_question(user: User, role: Role, now: datetime, filters: Filters) -> Question | None:
-    studied = db.select(CardState.question_id).where(CardState.user_id == user.id)
-    return db.session.scalar(
-        _pool(user, role, now, filters)
-        .where(Question.id.not_in(studied))
-        .order_by(Question.difficulty, Question.position, QuestionSet.id, Question.id)
-        .limit(1)
-    )
+    return db.session.scalar(_new_question_statement(filters), _bound(user, role, now))
+
+
+def _earliest(user: User, role: Role, now: datetime, filters: Filters) -> tuple[Question, CardState] | None:
+    row = db.session.execute(
+        _earliest_statement(filters), {**_bound(user, role, now), "ahead": now + LEARN_AHEAD}
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 def _weakest(user: User, role: Role, at: datetime, now: datetime, filters: Filters) -> Select:
@@ -252,11 +300,7 @@ def next_card(
         if found is None and counts.new_remaining:
             found = _new_question(user, role, now, filters)
         return result(found)
-    earliest = _first_studied(
-        _studied(user, role, now, filters)
-        .where(CardState.due <= now + LEARN_AHEAD)
-        .order_by(CardState.due, CardState.id)
-    )
+    earliest = _earliest(user, role, now, filters)
     if earliest is not None and earliest[1].due <= now and counts.reviews_remaining:
         return result(earliest)
     if counts.new_remaining:

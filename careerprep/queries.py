@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from sqlalchemy import DateTime, Integer, Select, and_, cast, func, literal
+from sqlalchemy import DateTime, Integer, Select, and_, bindparam, cast, func, literal
 from sqlalchemy.orm import aliased
 
 from .extensions import db
@@ -30,7 +30,7 @@ def visible_questions(role_id: int | None = None) -> Select:
 
 def visible_role(slug: str) -> Role | None:
     """A role that has at least one published set, by slug."""
-    return db.session.scalar(db.select(Role).where(Role.slug == slug, role_is_visible()))
+    return db.session.scalar(_VISIBLE_ROLE, {"slug": slug})
 
 
 def role_is_visible():
@@ -46,13 +46,18 @@ def role_is_visible():
     )
 
 
+# Built once and run with bound values: these run on almost every request.
+_VISIBLE_ROLE = db.select(Role).where(Role.slug == bindparam("slug"), role_is_visible())
+_VISIBLE_ROLE_AND_PLAN = (
+    db.select(Role, RolePlan)
+    .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == bindparam("user_id")))
+    .where(Role.slug == bindparam("slug"), role_is_visible())
+)
+
+
 def visible_role_and_plan(slug: str, user_id: int) -> tuple[Role | None, RolePlan | None]:
     """A visible role and this user's interview plan for it, in one query."""
-    row = db.session.execute(
-        db.select(Role, RolePlan)
-        .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == user_id))
-        .where(Role.slug == slug, role_is_visible())
-    ).first()
+    row = db.session.execute(_VISIBLE_ROLE_AND_PLAN, {"slug": slug, "user_id": user_id}).first()
     return (row[0], row[1]) if row else (None, None)
 
 

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from flask import request
+from sqlalchemy import bindparam
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -97,21 +98,25 @@ def other_sessions(user: User) -> int:
     )
 
 
+# Built once (this runs on every signed-in request) and executed with bound values.
+_SIGNED_IN_USER = (
+    db.select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        User.is_active.is_(True),
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.revoked_at.is_(None),
+    )
+)
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login loader for "id:token": the active user whose sign-in is still open, in one query."""
     uid, _, token = (user_id or "").partition(":")
     if not uid.isdigit() or not token or len(token) > 100:
         return None
-    user = db.session.scalar(
-        db.select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == int(uid),
-            User.is_active.is_(True),
-            UserSession.token_hash == _digest(token),
-            UserSession.revoked_at.is_(None),
-        )
-    )
+    user = db.session.scalar(_SIGNED_IN_USER, {"user_id": int(uid), "token_hash": _digest(token)})
     if user is not None:
         user.session_token = token
     return user

@@ -499,6 +499,13 @@ def suggest_rating(covered: int, total: int, answer_seconds: float | None = None
 QUICK_SECONDS = 90
 
 
+_LOCK_CARD = (
+    db.select(CardState)
+    .where(CardState.user_id == USER, CardState.question_id == bindparam("question_id"))
+    .with_for_update()
+)
+
+
 def record_rating(
     user: User,
     question: Question,
@@ -516,9 +523,7 @@ def record_rating(
     """
     for _attempt in range(3):
         # No look-up first: the unique token makes a repeated submit fail at insert, checked below.
-        state = db.session.scalar(
-            db.select(CardState).filter_by(user_id=user.id, question_id=question.id).with_for_update()
-        )
+        state = db.session.scalar(_LOCK_CARD, {"user_id": user.id, "question_id": question.id})
         # Read the clock only once the card is locked: ratings that waited for the lock then carry
         # later times, so the log's time order is the order the state changes were applied.
         now = utc_now()

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Response, abort, flash, make_response, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from ..catalog.views import role_page
 from ..extensions import db
@@ -75,14 +75,20 @@ def _question_in_role(question_id: int, role: Role) -> Question | None:
     )
 
 
+# Built once (every rating runs it) and executed with bound values.
+_RATED_QUESTION = (
+    db.select(Question, Role, RolePlan)
+    .join(QuestionSet, Question.set_id == QuestionSet.id)
+    .join(Role, QuestionSet.role_id == Role.id)
+    .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == bindparam("user_id")))
+    .where(Question.id == bindparam("question_id"), Role.slug == bindparam("slug"), role_is_visible())
+)
+
+
 def _question_role_and_plan(question_id: int, slug: str) -> tuple[Question, Role, RolePlan | None] | None:
     """The rated question, its (visible) role and the user's interview plan for it, in one query."""
     row = db.session.execute(
-        db.select(Question, Role, RolePlan)
-        .join(QuestionSet, Question.set_id == QuestionSet.id)
-        .join(Role, QuestionSet.role_id == Role.id)
-        .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == current_user.id))
-        .where(Question.id == question_id, Role.slug == slug, role_is_visible())
+        _RATED_QUESTION, {"user_id": current_user.id, "question_id": question_id, "slug": slug}
     ).first()
     return (row[0], row[1], row[2]) if row else None
 

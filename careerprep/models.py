@@ -14,6 +14,7 @@ from flask import Flask
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -85,6 +86,10 @@ class User(UserMixin, db.Model):
     mock_questions: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     mock_minutes: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
     theme: Mapped[str] = mapped_column(String(10), default="system", server_default="system")
+    # The dashboard's roll-up of closed days (ActivityDay) covers reviews before this instant, counted
+    # in this zone. A trigger on review clears it when a review before it is added, changed or removed.
+    activity_zone: Mapped[str | None] = mapped_column(String(64))
+    activity_boundary: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The sign-in this request belongs to (set at login and by the user loader; not a column).
     session_token = None
@@ -227,6 +232,79 @@ class Review(db.Model):
     mode: Mapped[str] = mapped_column(String(20), default="due", server_default="due")
     # The card's state before this review (0: new); true retention counts reviews of review-state cards.
     prev_state: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ActivityDay(db.Model):
+    """A user's reviews on one closed local day and rating: the review log summed for the dashboard.
+
+    Rows cover the log before `User.activity_boundary` in `User.activity_zone`; the dashboard writes
+    them (progress.services.activity_days) and reads only the log after the boundary. Any change to a
+    review before the boundary clears the boundary through the `review_closed_day` triggers below, so
+    the next dashboard rebuilds the roll-up: a stale count cannot survive a write to the log, whichever
+    way it is made (ORM, bulk insert, SQL).
+    """
+
+    __tablename__ = "activity_day"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rating: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reviews: Mapped[int] = mapped_column(Integer)
+    review_state: Mapped[int] = mapped_column(Integer)  # reviews of cards that were in the review state
+    ms: Mapped[int] = mapped_column(BigInteger)
+
+
+# The triggers that keep ActivityDay honest (see its docstring). Created with the tables and by the
+# migration; a migration that rebuilds the review table (SQLite batch mode) must create them again.
+REVIEW_TRIGGERS = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS review_closed_day_insert AFTER INSERT ON review
+        WHEN NEW.reviewed_at < (SELECT activity_boundary FROM "user" WHERE id = NEW.user_id)
+        BEGIN UPDATE "user" SET activity_boundary = NULL WHERE id = NEW.user_id; END""",
+        """CREATE TRIGGER IF NOT EXISTS review_closed_day_delete AFTER DELETE ON review
+        WHEN OLD.reviewed_at < (SELECT activity_boundary FROM "user" WHERE id = OLD.user_id)
+        BEGIN UPDATE "user" SET activity_boundary = NULL WHERE id = OLD.user_id; END""",
+        """CREATE TRIGGER IF NOT EXISTS review_closed_day_update
+        AFTER UPDATE OF user_id, reviewed_at, rating, prev_state, duration_ms ON review
+        WHEN OLD.reviewed_at < (SELECT activity_boundary FROM "user" WHERE id = OLD.user_id)
+          OR NEW.reviewed_at < (SELECT activity_boundary FROM "user" WHERE id = NEW.user_id)
+        BEGIN UPDATE "user" SET activity_boundary = NULL WHERE id IN (OLD.user_id, NEW.user_id); END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION review_closed_day() RETURNS trigger AS $$
+        BEGIN
+          IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            UPDATE "user" SET activity_boundary = NULL
+            WHERE id = NEW.user_id AND activity_boundary > NEW.reviewed_at;
+          END IF;
+          IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            UPDATE "user" SET activity_boundary = NULL
+            WHERE id = OLD.user_id AND activity_boundary > OLD.reviewed_at;
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER review_closed_day
+        AFTER INSERT OR DELETE OR UPDATE OF user_id, reviewed_at, rating, prev_state, duration_ms ON review
+        FOR EACH ROW EXECUTE FUNCTION review_closed_day()""",
+    ],
+}
+DROP_REVIEW_TRIGGERS = {
+    "sqlite": [
+        "DROP TRIGGER IF EXISTS review_closed_day_insert",
+        "DROP TRIGGER IF EXISTS review_closed_day_delete",
+        "DROP TRIGGER IF EXISTS review_closed_day_update",
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS review_closed_day ON review",
+        "DROP FUNCTION IF EXISTS review_closed_day()",
+    ],
+}
+
+
+@event.listens_for(Review.__table__, "after_create")
+def _create_review_triggers(_table, connection, **_kw) -> None:
+    for statement in REVIEW_TRIGGERS.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
 
 
 class Report(db.Model):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from careerprep.account.data import csv_cell, deletions
 from careerprep.extensions import db
 from careerprep.models import (
+    ActivityDay,
     CardFlag,
     MockInterview,
     MockItem,
@@ -93,6 +94,8 @@ def seed(app, user: User, tag: str) -> None:
                 ),
                 RolePlan(user_id=user.id, role_id=role_id, interview_date=date(2025, 4, 15)),
                 Report(user_id=user.id, question_id=qids["q-0"], reason="unclear", comment=f"{tag} report"),
+                # The dashboard's roll-up of their closed days (derived, but theirs: deleted with them).
+                ActivityDay(user_id=user.id, day=T0.date(), rating=3, reviews=2, review_state=2, ms=90_000),
             ]
         )
         for n, (key, draft, covered) in enumerate(
@@ -479,6 +482,7 @@ def test_delete_removes_every_row_of_the_user_and_signs_out(app, logged_in, user
         "mock_item",
         "mock_interview",
         "review",
+        "activity_day",
         "card_flag",
         "card_state",
         "role_plan",

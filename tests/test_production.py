@@ -123,8 +123,16 @@ def test_writes_begin_immediate_and_reads_deferred(sqlite_app, client, user):
         client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
         assert begins and set(begins) == {"BEGIN IMMEDIATE"}
         begins.clear()
-        client.get("/dashboard")
+        client.get("/roles")
         assert begins and set(begins) == {"BEGIN"}
+        # The dashboard reads in a deferred transaction; storing its roll-up of closed days is a
+        # second, IMMEDIATE one (a SQLite reader must not turn into a writer); then it only reads.
+        begins.clear()
+        client.get("/dashboard")
+        assert begins == ["BEGIN", "BEGIN IMMEDIATE"]
+        begins.clear()
+        client.get("/dashboard")
+        assert begins == ["BEGIN"]
     finally:
         event.remove(engine, "before_cursor_execute", spy)
 

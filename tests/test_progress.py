@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from careerprep.extensions import db
-from careerprep.models import CardState, Question, Review, Role, User
+from careerprep.models import ActivityDay, CardState, Question, Review, Role, User
 from careerprep.progress import services
 from careerprep.progress.services import longest_streak, streak_length
 from tests.conftest import card_state, count_queries, load_bank, rating_token, reveal_url
@@ -263,3 +263,146 @@ def test_query_count_is_fixed_for_10_and_10000_reviews(app, logged_in, user, pat
             assert logged_in.get(path).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 12, counts
+
+
+# -- the roll-up of closed days -----------------------------------------------------------------------
+
+
+def by_day(rows) -> dict:
+    """Day rows summed per (day, rating), so two lists can be compared whatever their order."""
+    out: dict = {}
+    for r in rows:
+        reviews, review_state, ms = out.get((r.day, r.rating), (0, 0, 0))
+        out[(r.day, r.rating)] = (reviews + r.reviews, review_state + r.review_state, ms + r.ms)
+    return out
+
+
+def rollup_state(user_id):
+    user = db.session.get(User, user_id)
+    db.session.refresh(user)
+    days = db.session.scalars(db.select(ActivityDay.day).where(ActivityDay.user_id == user_id)).all()
+    return user.activity_boundary, user.activity_zone, set(days)
+
+
+def test_rollup_holds_closed_days_and_matches_the_log(app, user, history):
+    with app.app_context():
+        me = db.session.get(User, user.id)
+        first = services.activity_days(me, NOW)
+        assert by_day(first) == by_day(services.activity(me, NOW))
+        boundary, zone_name, days = rollup_state(user.id)
+        # Today (local Mar 11) stays live; every earlier study day is stored.
+        assert boundary == datetime(2026, 3, 10, 18, 30, tzinfo=UTC) and zone_name == TZ
+        assert date(2026, 3, 11) not in days
+        assert {date(2026, 3, 10), date(2026, 3, 9), date(2026, 3, 7), date(2026, 1, 10)} <= days
+        # A second view reads the roll-up and the log since the boundary: the same figures.
+        me = db.session.get(User, user.id)
+        assert by_day(services.activity_days(me, NOW)) == by_day(first)
+        # Today's review is not in the roll-up: only the live part counts it.
+        assert not db.session.scalar(
+            db.select(ActivityDay.reviews).where(
+                ActivityDay.user_id == user.id, ActivityDay.day == date(2026, 3, 11)
+            )
+        )
+
+
+def test_rollup_folds_in_the_days_closed_since(app, user, history):
+    with app.app_context():
+        services.activity_days(db.session.get(User, user.id), NOW)
+        later = NOW + timedelta(days=2)
+        with db.session.begin_nested():
+            db.session.add(add_review(user.id, history["q-5"], NOW + timedelta(hours=2), rating=2))
+        db.session.commit()
+        assert rollup_state(user.id)[0] is not None  # a review after the boundary keeps the roll-up
+        me = db.session.get(User, user.id)
+        rows = services.activity_days(me, later)
+        assert by_day(rows) == by_day(services.activity(me, later))
+        boundary, _zone, days = rollup_state(user.id)
+        assert boundary == datetime(2026, 3, 12, 18, 30, tzinfo=UTC)
+        assert date(2026, 3, 11) in days  # yesterday's two reviews (Good and Hard), now closed
+        stored = dict(
+            db.session.execute(
+                db.select(ActivityDay.rating, ActivityDay.reviews).where(
+                    ActivityDay.user_id == user.id, ActivityDay.day == date(2026, 3, 11)
+                )
+            ).all()
+        )
+        assert stored == {3: 1, 2: 1}
+
+
+@pytest.mark.parametrize("change", ["insert", "delete", "update"])
+def test_a_change_to_a_closed_day_clears_the_rollup_and_the_next_view_rebuilds_it(app, user, history, change):
+    with app.app_context():
+        services.activity_days(db.session.get(User, user.id), NOW)
+        assert rollup_state(user.id)[0] is not None
+        old = db.select(Review.id).where(Review.user_id == user.id).order_by(Review.reviewed_at).limit(1)
+        if change == "insert":  # a bulk insert (no ORM events): the trigger still sees it
+            row = {
+                c.name: getattr(add_review(user.id, history["q-5"], NOW - timedelta(days=20)), c.name)
+                for c in Review.__table__.columns
+                if c.name != "id"
+            }
+            db.session.execute(db.insert(Review), [row])
+        elif change == "delete":
+            db.session.execute(db.delete(Review).where(Review.id == old.scalar_subquery()))
+        else:
+            db.session.execute(db.update(Review).where(Review.id == old.scalar_subquery()).values(rating=1))
+        db.session.commit()
+        assert rollup_state(user.id)[0] is None
+        me = db.session.get(User, user.id)
+        rebuilt = services.activity_days(me, NOW)
+        assert by_day(rebuilt) == by_day(services.activity(me, NOW))
+        assert rollup_state(user.id)[0] is not None
+
+
+def test_rating_today_keeps_the_rollup(app, logged_in, user):
+    load_bank(app, n_questions=8)
+
+    def rate_one():
+        front = logged_in.get("/roles/test-role/drill").get_data(as_text=True)
+        back = logged_in.get(reveal_url(front)).get_data(as_text=True)
+        response = logged_in.post("/roles/test-role/drill", data={"token": rating_token(back), "rating": "3"})
+        assert response.status_code == 303
+
+    rate_one()
+    rate_one()
+    with app.app_context():  # those two were three days ago
+        for review in db.session.scalars(db.select(Review)):
+            review.reviewed_at -= timedelta(days=3)
+        db.session.commit()
+    html = logged_in.get("/dashboard").get_data(as_text=True)
+    assert 'id="reviews-today">0<' in html
+    with app.app_context():
+        assert rollup_state(user.id)[0] is not None
+        assert (
+            sum(db.session.scalars(db.select(ActivityDay.reviews).where(ActivityDay.user_id == user.id))) == 2
+        )
+    rate_one()
+    with app.app_context():
+        assert rollup_state(user.id)[0] is not None  # a rating now falls after the boundary
+    html = logged_in.get("/dashboard").get_data(as_text=True)
+    assert 'id="reviews-today">1<' in html
+
+
+def test_changing_time_zone_rebuilds_the_rollup_in_the_new_zone(app, user, history):
+    with app.app_context():
+        services.activity_days(db.session.get(User, user.id), NOW)
+        me = db.session.get(User, user.id)
+        me.timezone = "America/Los_Angeles"
+        db.session.commit()
+        rows = services.activity_days(me, NOW)
+        assert by_day(rows) == by_day(services.activity(me, NOW))
+        boundary, zone_name, days = rollup_state(user.id)
+        assert zone_name == "America/Los_Angeles" and boundary == datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
+        # 18:45 UTC on Mar 10 is 11:45 on Mar 10 in Los Angeles: today there, so not stored.
+        assert date(2026, 3, 10) not in days and date(2026, 3, 9) in days
+
+
+def test_a_stale_writer_does_not_overwrite_a_moved_boundary(app, user, history):
+    with app.app_context():
+        me = db.session.get(User, user.id)
+        services.activity_days(me, NOW)
+        boundary, _zone, days = rollup_state(user.id)
+        # A request that read before the roll-up was stored tries to store its own from scratch.
+        me = db.session.get(User, user.id)
+        services._save_rollup(me, [], None, boundary, True)
+        assert rollup_state(user.id) == (boundary, TZ, days)  # nothing replaced, nothing deleted

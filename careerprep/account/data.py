@@ -15,6 +15,7 @@ from sqlalchemy import Delete, Result, Select, and_, delete, func, or_, select
 from ..banks.formats import FORMULA_PREFIXES  # cells a spreadsheet would run as formulas
 from ..extensions import db
 from ..models import (
+    ActivityDay,
     CardFlag,
     CardState,
     MockInterview,
@@ -391,6 +392,7 @@ def deletions(user_id: int) -> list[Delete]:
         delete(MockItem).where(MockItem.mock_id.in_(mocks)),  # points at mock_interview and review
         delete(MockInterview).where(MockInterview.user_id == user_id),
         delete(Review).where(Review.user_id == user_id),
+        delete(ActivityDay).where(ActivityDay.user_id == user_id),
         delete(CardFlag).where(CardFlag.user_id == user_id),
         delete(CardState).where(CardState.user_id == user_id),
         delete(RolePlan).where(RolePlan.user_id == user_id),

@@ -11,10 +11,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Integer, case, cast, func
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import scheduling
 from ..extensions import db
-from ..models import CardState, Question, QuestionSet, Review, Role, User, zone
+from ..models import (
+    ActivityDay,
+    CardState,
+    Question,
+    QuestionSet,
+    Review,
+    Role,
+    User,
+    write_transaction,
+    zone,
+)
 from ..practice.services import user_scheduler
 from ..queries import day_start, not_flagged, recall_at, visible_questions
 
@@ -167,13 +178,19 @@ class DayRow:
     ms: int
 
 
-def activity(user: User, now: datetime, role_id: int | None = None, days: int | None = None) -> list[DayRow]:
+def activity(
+    user: User,
+    now: datetime,
+    role_id: int | None = None,
+    days: int | None = None,
+    since: datetime | None = None,
+) -> list[DayRow]:
     """Reviews per local day and rating (with review-state counts and time): one scan of the log.
 
-    The dashboard derives its heatmap, streaks, today's figures and retention from these rows.
+    The whole log, the last `days` days, or the reviews from the instant `since` on.
     """
     earliest = min(user.created_at, now) - timedelta(days=HEATMAP_DAYS + 5)
-    start = now - timedelta(days=days) if days else earliest
+    start = since or (now - timedelta(days=days) if days else earliest)
     day = local_date(Review.reviewed_at, user.timezone, start, now + timedelta(days=1)).label("day")
     stmt = db.select(
         day,
@@ -182,7 +199,7 @@ def activity(user: User, now: datetime, role_id: int | None = None, days: int | 
         func.sum(case((Review.prev_state == 2, 1), else_=0)),
         func.sum(Review.duration_ms),
     ).where(Review.user_id == user.id)
-    if days:
+    if days or since:
         stmt = stmt.where(Review.reviewed_at >= start)
     if role_id is not None:
         in_role = (
@@ -195,6 +212,85 @@ def activity(user: User, now: datetime, role_id: int | None = None, days: int | 
         DayRow(_as_date(d), int(rating), int(n), int(rs or 0), int(ms or 0))
         for d, rating, n, rs, ms in db.session.execute(stmt.group_by("day", Review.rating))
     ]
+
+
+def activity_days(user: User, now: datetime) -> list[DayRow]:
+    """The whole log by local day and rating, as `activity` gives it, read mostly from the roll-up.
+
+    Closed days (before today) come from ActivityDay; only the reviews since the roll-up's boundary
+    are aggregated from the log. The first view, a change of time zone, or a trigger clearing the
+    boundary (a review before it was added, changed or deleted) rebuilds the roll-up from the log; on
+    a later day the days closed since are folded in. A dashboard with 100,000 reviews reads a few
+    hundred rows instead of scanning them all.
+    """
+    tz = zone(user.timezone)
+    boundary = day_start(user, now)  # today stays live: it is still changing
+    old = user.activity_boundary
+    if old is None or user.activity_zone != user.timezone or old > boundary:
+        rows = activity(user, now)
+        _save_rollup(user, [r for r in rows if r.day < boundary.astimezone(tz).date()], old, boundary, True)
+        return rows
+    stored = [
+        DayRow(day, rating, reviews, review_state, ms)
+        for day, rating, reviews, review_state, ms in db.session.execute(
+            db.select(
+                ActivityDay.day,
+                ActivityDay.rating,
+                ActivityDay.reviews,
+                ActivityDay.review_state,
+                ActivityDay.ms,
+            ).where(ActivityDay.user_id == user.id)
+        )
+    ]
+    live = activity(user, now, since=old)
+    if old < boundary:
+        closed = [r for r in live if r.day < boundary.astimezone(tz).date()]
+        _save_rollup(user, closed, old, boundary, False)
+    return stored + live
+
+
+def _save_rollup(
+    user: User, rows: list[DayRow], old: datetime | None, boundary: datetime, replace: bool
+) -> None:
+    """Store closed days and move the boundary, unless someone else moved or cleared it meanwhile.
+
+    Runs in its own writing transaction after the page's reads (a SQLite reader must not turn into a
+    writer); a conflict or a busy database only means the next view tries again.
+    """
+    db.session.commit()
+    with write_transaction():
+        try:
+            moved = db.session.execute(
+                db.update(User)
+                .where(User.id == user.id, User.activity_boundary.is_not_distinct_from(old))
+                .values(activity_boundary=boundary, activity_zone=user.timezone)
+                .execution_options(synchronize_session=False)
+            )
+            if moved.rowcount != 1:
+                db.session.rollback()
+                return
+            if replace:
+                db.session.execute(db.delete(ActivityDay).where(ActivityDay.user_id == user.id))
+            if rows:
+                db.session.execute(
+                    db.insert(ActivityDay),
+                    [
+                        {
+                            "user_id": user.id,
+                            "day": r.day,
+                            "rating": r.rating,
+                            "reviews": r.reviews,
+                            "review_state": r.review_state,
+                            "ms": r.ms,
+                        }
+                        for r in rows
+                    ],
+                )
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            return
+    user.activity_boundary, user.activity_zone = boundary, user.timezone
 
 
 def retention(rows: list[DayRow], today: date) -> list[Retention]:
@@ -362,7 +458,7 @@ def dashboard(user: User, now: datetime) -> Dashboard:
     today = now.astimezone(tz).date()
     roles = _role_summaries(user, now)
 
-    rows = activity(user, now)
+    rows = activity_days(user, now)
     per_day: dict[date, tuple[int, int]] = {}
     for row in rows:
         count, ms = per_day.get(row.day, (0, 0))

@@ -1,0 +1,48 @@
+"""activity_day: the dashboard's roll-up of closed days, kept honest by triggers on review
+
+Revision ID: f1a7c3d9e2b4
+Revises: d433e6623d3f
+Create Date: 2026-11-21 10:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from careerprep.models import DROP_REVIEW_TRIGGERS, REVIEW_TRIGGERS
+
+
+# revision identifiers, used by Alembic.
+revision = 'f1a7c3d9e2b4'
+down_revision = 'd433e6623d3f'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'activity_day',
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('rating', sa.Integer(), nullable=False),
+        sa.Column('reviews', sa.Integer(), nullable=False),
+        sa.Column('review_state', sa.Integer(), nullable=False),
+        sa.Column('ms', sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ['user_id'], ['user.id'], name=op.f('fk_activity_day_user_id_user'), ondelete='CASCADE'
+        ),
+        sa.PrimaryKeyConstraint('user_id', 'day', 'rating', name=op.f('pk_activity_day')),
+    )
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('activity_zone', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('activity_boundary', sa.DateTime(timezone=True), nullable=True))
+    for statement in REVIEW_TRIGGERS.get(op.get_bind().dialect.name, []):
+        op.execute(statement)
+
+
+def downgrade():
+    for statement in DROP_REVIEW_TRIGGERS.get(op.get_bind().dialect.name, []):
+        op.execute(statement)
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('activity_boundary')
+        batch_op.drop_column('activity_zone')
+    op.drop_table('activity_day')

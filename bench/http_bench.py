@@ -19,8 +19,9 @@ Scenarios (wrk, 2 threads, --connections, --duration each after a --warmup run t
 
 - hello: GET /hello on bench/baseline_app.py, the yardstick for every ratio.
 - healthz: CareerPrep's GET /healthz (SELECT 1): the app's per-request overhead, for reference.
-- drill page / drill fragment: GET /roles/<slug>/drill as user1, full page, and with HX-Request.
-- catalogue: GET /roles as user1.
+- drill page / drill fragment: GET /roles/<slug>/drill, full page, and with HX-Request, as the
+  rating user with the most cards due now (the response must show a question, not the "done" card).
+- catalogue: GET /roles as that user.
 - dashboard: GET /dashboard as heavy@example.com (100,000 reviews in the large dataset).
 - rating POST: POST /roles/<slug>/drill (htmx) with a fresh one-time review token per request,
   spread over users user1..user8 and their studied cards. Tokens are made in-process with the app's
@@ -29,8 +30,9 @@ Scenarios (wrk, 2 threads, --connections, --duration each after a --warmup run t
 
 Users sign in once over HTTP (login form, then the CSRF token from the landing page's hx-headers);
 wrk replays their cookie and X-CSRFToken. Every response is checked: its status must be 200 and its
-body must carry the scenario's marker (a card section, the dashboard, "Rated ..."), so a redirect to
-the login page or an "Already recorded" counts as an error, as do socket errors and timeouts.
+body must carry the scenario's marker (a question's "Show answer", the dashboard, "Rated ..."), so a
+redirect to the login page or an "Already recorded" counts as an error, as do socket errors and
+timeouts.
 Before each run every scenario is tried once from Python, and the run stops if one fails.
 
 The SQLite dataset is copied to a temporary directory first, so ratings never change the seed file
@@ -99,7 +101,7 @@ QUIET = 10.0  # % of the machine other processes may use without disturbing a me
 
 CSRF_INPUT = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
 HX_HEADERS = re.compile(r"hx-headers='(\{[^']*\})'")
-CARD = '<section id="card"'
+QUESTION = 'id="reveal"'  # a question's front with its "Show answer" control, not the "done" card
 FULL_PAGE = "hx-headers="  # only base.html (a full page) carries the CSRF header on <body>
 # A recorded rating announces "Rated Good. Next card." (after a leech warning when it suspends the card);
 # a token already used, "Already recorded. Next card.".
@@ -181,6 +183,7 @@ class Dataset:
     users: int
     questions: int
     drill_slug: str
+    drill_email: str  # the rating user with the most cards due now: the drill shows a question
     raters: list[tuple[int, str, str, list[int]]]  # (user id, email, role slug, question ids)
 
 
@@ -272,6 +275,23 @@ def inspect_dataset(database_url: str) -> Dataset:
                 .limit(CARDS_PER_USER)
             ).all()
             raters.append((user_id, email, row.slug, list(questions)))
+        now = datetime.now(UTC)
+        due = {
+            email: db.session.scalar(
+                db.select(db.func.count(CardState.id))
+                .join(Question, Question.id == CardState.question_id)
+                .join(QuestionSet, Question.set_id == QuestionSet.id)
+                .join(Role, QuestionSet.role_id == Role.id)
+                .where(CardState.user_id == user_id, Role.slug == slug, CardState.due <= now)
+            )
+            for user_id, email, slug, _questions in raters
+        }
+        drill = max(raters, key=lambda r: due[r[1]])
+        if not due[drill[1]]:
+            raise RuntimeError(
+                "no rating user has a card due now, so the drill would show its 'done' card: a fresh "
+                "bench/seed_large.py dataset has due cards a few minutes after it is built"
+            )
         return Dataset(
             url=database_url,
             dialect=dialect,
@@ -280,7 +300,8 @@ def inspect_dataset(database_url: str) -> Dataset:
             heavy_reviews=db.session.scalar(db.select(db.func.count(Review.id)).filter_by(user_id=heavy)),
             users=db.session.scalar(db.select(db.func.count(User.id))),
             questions=db.session.scalar(db.select(db.func.count(Question.id))),
-            drill_slug=raters[0][2],
+            drill_slug=drill[2],
+            drill_email=drill[1],
             raters=raters,
         )
 
@@ -684,14 +705,15 @@ def run_all(
     with gunicorn("bench.baseline_app:app", "/hello", data.url, opts.workers, log_path) as server:
         run(server, "hello", "GET /hello (bare Flask)", "/hello", {}, "hello")
     with gunicorn("app:app", "/healthz", data.url, opts.workers, log_path) as server:
-        user = sign_in(server.port, data.raters[0][1])
+        raters = [sign_in(server.port, email) for _id, email, _slug, _q in data.raters]
+        user = raters[[email for _id, email, _slug, _q in data.raters].index(data.drill_email)]
         heavy = sign_in(server.port, seed_large.HEAVY_EMAIL)
-        raters = [user] + [sign_in(server.port, email) for _id, email, _slug, _q in data.raters[1:]]
         drill = f"/roles/{data.drill_slug}/drill"
         fragment = user.headers(htmx=True)
         run(server, "healthz", "GET /healthz (CareerPrep, SELECT 1)", "/healthz", {}, '"ok"')
-        run(server, "drill page", f"GET {drill} (full page)", drill, user.headers(), CARD)
-        run(server, "drill fragment", f"GET {drill} (HX-Request)", drill, fragment, CARD, FULL_PAGE)
+        run(server, "drill page", f"GET {drill} (full page, a due card)", drill, user.headers(), QUESTION)
+        describe = f"GET {drill} (HX-Request, a due card)"
+        run(server, "drill fragment", describe, drill, fragment, QUESTION, FULL_PAGE)
         run(server, "catalogue", "GET /roles (signed in)", "/roles", user.headers(), "Choose a role")
         describe = f"GET /dashboard (heavy@example.com, {data.heavy_reviews:,} reviews)"
         run(server, "dashboard", describe, "/dashboard", heavy.headers(), 'id="due-now"')

@@ -447,9 +447,14 @@ WRITE_INTENT: ContextVar[bool] = ContextVar("careerprep_write_intent", default=F
 
 
 @contextmanager
-def write_transaction() -> Iterator[None]:
-    """Mark the work inside as a writer (used by CLI commands; unsafe HTTP methods get it per request)."""
-    token = WRITE_INTENT.set(True)
+def write_transaction(writes: bool = True) -> Iterator[None]:
+    """Mark the work inside as a writer (used by CLI commands; unsafe HTTP methods get it per request).
+
+    `writes=False` marks reads that follow a request's committed write (the next card after a
+    rating): their transaction is a deferred one, so it does not hold SQLite's write lock while the
+    page renders and other writers can commit meanwhile.
+    """
+    token = WRITE_INTENT.set(writes)
     try:
         yield
     finally:

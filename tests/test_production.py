@@ -137,6 +137,36 @@ def test_writes_begin_immediate_and_reads_deferred(sqlite_app, client, user):
         event.remove(engine, "before_cursor_execute", spy)
 
 
+def test_a_rating_holds_the_write_lock_only_until_it_commits(sqlite_app, logged_in):
+    """The next card after a rating is read in a deferred transaction, outside the write lock."""
+    load_bank(sqlite_app, n_questions=3)
+    with sqlite_app.app_context():
+        engine = db.engine
+    back = logged_in.get(
+        reveal_url(logged_in.get("/roles/test-role/drill").get_data(as_text=True)),
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    begins: list[str] = []
+
+    def spy(conn, cursor, statement, *args):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        response = logged_in.post(
+            "/roles/test-role/drill",
+            data={"token": rating_token(back), "rating": "3"},
+            headers={"HX-Request": "true"},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    assert response.status_code == 200 and "Rated Good" in response.get_data(as_text=True)
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]  # the rating's writer, then the next card's reader
+    with sqlite_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Review.id))) == 1
+
+
 # -- reviews under concurrency (live server, real threads) --------------------------------------
 
 

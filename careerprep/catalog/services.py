@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
 
 from ..extensions import db
-from ..models import CardState, Question, QuestionSet, Role, User
+from ..models import CardState, Question, QuestionSet, Role, User, UTCDateTime
 from ..queries import visible_questions
 
 
@@ -24,27 +24,34 @@ class RoleCard:
         return max(0, self.questions - self.studied)
 
 
+# The catalogue's two statements are built once and run with bound values (it is a busy page).
+_ROLE_COUNTS = (
+    visible_questions()
+    .join(Role, QuestionSet.role_id == Role.id)
+    .with_only_columns(Role, func.count(Question.id))
+    .group_by(Role.id)
+    .order_by(Role.title)
+)
+_USER_PROGRESS = (
+    visible_questions()
+    .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == bindparam("user_id")))
+    .with_only_columns(
+        QuestionSet.role_id,
+        func.count(CardState.id),
+        func.coalesce(
+            func.sum(case((CardState.due <= bindparam("now", type_=UTCDateTime()), 1), else_=0)), 0
+        ),
+    )
+    .group_by(QuestionSet.role_id)
+)
+
+
 def catalogue(user: User | None, now: datetime) -> list[RoleCard]:
     """Every role with a published set, its question count, and (signed in) your due and new."""
-    rows = db.session.execute(
-        visible_questions()
-        .join(Role, QuestionSet.role_id == Role.id)
-        .with_only_columns(Role, func.count(Question.id))
-        .group_by(Role.id)
-        .order_by(Role.title)
-    ).all()
+    rows = db.session.execute(_ROLE_COUNTS).all()
     cards = {role.id: RoleCard(role, count) for role, count in rows}
     if user is not None and cards:
-        progress = db.session.execute(
-            visible_questions()
-            .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
-            .with_only_columns(
-                QuestionSet.role_id,
-                func.count(CardState.id),
-                func.coalesce(func.sum(case((CardState.due <= now, 1), else_=0)), 0),
-            )
-            .group_by(QuestionSet.role_id)
-        ).all()
+        progress = db.session.execute(_USER_PROGRESS, {"user_id": user.id, "now": now}).all()
         for role_id, studied, due in progress:
             if role_id in cards:
                 cards[role_id].studied, cards[role_id].due = int(studied), int(due)

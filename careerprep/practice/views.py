@@ -22,6 +22,7 @@ from ..models import (
     RolePlan,
     as_utc,
     utc_now,
+    write_transaction,
     zone,
 )
 from ..queries import day_start, role_is_visible, visible_questions, visible_role_and_plan
@@ -270,7 +271,9 @@ def rate(slug: str) -> Response:
         if result.leech:
             flash(announce, "warning")
         return redirect_to(_drill_url(role, mode, filters))
-    return _render_card(role, plan, mode, filters, announce=announce)
+    # The rating is committed: the next card only reads, outside SQLite's write lock.
+    with write_transaction(writes=False):
+        return _render_card(role, plan, mode, filters, announce=announce)
 
 
 def _covered(values: list[str], question: Question | None) -> list[int] | None:

@@ -402,41 +402,58 @@ class Dashboard:
     empty: bool = False
 
 
-def _role_summaries(user: User, now: datetime) -> list[RoleSummary]:
-    """Card counts by state, due now, new today and mean recall per role: two queries."""
+def _role_summaries(user: User, now: datetime) -> tuple[list[RoleSummary], list[tuple[date, int]]]:
+    """Card counts by state, due now, new today and mean recall per role, and the 30-day forecast.
+
+    One scan of the user's cards grouped by role and forecast day (NULL for cards due later, or
+    suspended or buried), then the role's question counts: two queries.
+    """
     factor, decay = scheduling.forgetting_curve(user_scheduler(user))
     recall = recall_at(now, factor, decay)
     start = day_start(user, now)
+    horizon = start + timedelta(days=FORECAST_DAYS)
+    due_day = local_date(CardState.due, user.timezone, now - timedelta(days=1), horizon)
+    day = case(((CardState.due < horizon) & not_flagged(user.id, now), due_day)).label("day")
     mastered = (CardState.state == 2) & (CardState.stability >= MASTERED_DAYS)
     rows = db.session.execute(
         visible_questions()
         .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
         .with_only_columns(
             QuestionSet.role_id,
+            day,
             func.sum(case((CardState.state != 2, 1), else_=0)),
             func.sum(case(((CardState.state == 2) & ~mastered, 1), else_=0)),
             func.sum(case((mastered, 1), else_=0)),
             func.sum(case((CardState.due <= now, 1), else_=0)),
             func.sum(case((CardState.introduced_at >= start, 1), else_=0)),
-            func.avg(recall),
+            func.sum(recall),
+            func.count(CardState.id),
         )
-        .group_by(QuestionSet.role_id)
+        .group_by(QuestionSet.role_id, "day")
     ).all()
     if not rows:
-        return []
+        return [], []
+    per_role: dict[int, list] = {}
+    due_on: dict[date, int] = defaultdict(int)
+    today = now.astimezone(zone(user.timezone)).date()
+    for role_id, bucket, learning, young, done, due, new_today, recall_sum, cards in rows:
+        sums = per_role.setdefault(role_id, [0, 0, 0, 0, 0, 0.0, 0])
+        for i, value in enumerate((learning, young, done, due, new_today, recall_sum, cards)):
+            sums[i] += value or 0
+        if bucket is not None:
+            due_on[max(_as_date(bucket), today)] += int(cards)
     totals = dict(
         db.session.execute(
             visible_questions()
             .join(Role, QuestionSet.role_id == Role.id)
-            .where(Role.id.in_([r[0] for r in rows]))
+            .where(Role.id.in_(list(per_role)))
             .with_only_columns(Role, func.count(Question.id))
             .group_by(Role.id)
         ).all()
     )
     summaries = []
-    by_id = {r[0]: r for r in rows}
     for role, total in sorted(totals.items(), key=lambda item: item[0].title):
-        _, learning, young, done, due, new_today, mean = by_id[role.id]
+        learning, young, done, due, new_today, recall_sum, cards = per_role[role.id]
         summaries.append(
             RoleSummary(
                 role,
@@ -446,17 +463,20 @@ def _role_summaries(user: User, now: datetime) -> list[RoleSummary]:
                 int(done),
                 int(due),
                 int(new_today),
-                float(mean) if mean is not None else None,
+                float(recall_sum) / cards if cards else None,
             )
         )
-    return summaries
+    days = [
+        (today + timedelta(days=i), due_on.get(today + timedelta(days=i), 0)) for i in range(FORECAST_DAYS)
+    ]
+    return summaries, days
 
 
 def dashboard(user: User, now: datetime) -> Dashboard:
     """Everything /dashboard shows, in a fixed number of queries."""
     tz = zone(user.timezone)
     today = now.astimezone(tz).date()
-    roles = _role_summaries(user, now)
+    roles, coming = _role_summaries(user, now)
 
     rows = activity_days(user, now)
     per_day: dict[date, tuple[int, int]] = {}
@@ -493,7 +513,7 @@ def dashboard(user: User, now: datetime) -> Dashboard:
         roles=roles,
         heatmap=heat_cells(heatmap),
         months=[(m, c, d, round(mins, 1)) for m, (c, d, mins) in sorted(months.items(), reverse=True)],
-        forecast=forecast(user, now) if roles else [],
+        forecast=coming,
         retention=retention(rows, today) if roles else [],
         consistency=consistency,
         desired_retention=float(user.desired_retention),

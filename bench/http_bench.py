@@ -45,8 +45,9 @@ minus the CPU time of gunicorn, its PostgreSQL backends, wrk and this script); a
 by 10% or more is measured again (--retries, default 2) and the quietest attempt is kept.
 
 A full run rewrites its database's section of bench/RESULTS.md (the other database's section and the
-"What we changed" section are kept); --quick only prints, unless --output is given. Every loop is
-bounded, every wrk run has a timeout, gunicorn is always stopped, and only 127.0.0.1 is contacted.
+hand-written sections from "What we changed" on are kept); --quick only prints, unless --output is
+given. Every loop is bounded, every wrk run has a timeout, gunicorn is always stopped, and only
+127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -887,14 +888,15 @@ DATA_MARK = "<!-- http_bench data (kept so a run of one database keeps the other
 
 
 def write_results(path: Path, run: dict) -> None:
-    """Rewrite RESULTS.md with this run's database section; keep the other's and the changes section."""
+    """Rewrite RESULTS.md with this run's database section; keep the other's and the hand-written part."""
     runs: dict[str, dict] = {}
     changes = CHANGES_PLACEHOLDER
     if path.exists():
         old = path.read_text()
         if DATA_MARK in old:
             runs = json.loads(old.split(DATA_MARK, 1)[1].rsplit("-->", 1)[0])
-        section = re.search(rf"^{re.escape(CHANGES_HEADING)}\n(.*?)(?=^## |^<!-- |\Z)", old, re.S | re.M)
+        # Everything hand-written from this heading to the data block (the changes, the profile) stays.
+        section = re.search(rf"^{re.escape(CHANGES_HEADING)}\n(.*?)(?=^<!-- |\Z)", old, re.S | re.M)
         if section and section[1].strip():
             changes = section[1].strip()
     runs[run["dialect"]] = run

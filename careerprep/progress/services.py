@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Integer, case, cast, func
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import scheduling
 from ..extensions import db
@@ -290,7 +291,9 @@ def _save_rollup(
         except SQLAlchemyError:
             db.session.rollback()
             return
-    user.activity_boundary, user.activity_zone = boundary, user.timezone
+    # Mirror the stored values on the loaded user without marking it changed (nothing to flush).
+    set_committed_value(user, "activity_boundary", boundary)
+    set_committed_value(user, "activity_zone", user.timezone)
 
 
 def retention(rows: list[DayRow], today: date) -> list[Retention]:

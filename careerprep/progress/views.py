@@ -16,9 +16,9 @@ from .services import dashboard as build_dashboard
 @login_required
 def dashboard() -> str:
     """Today, a year of activity, the coming load, retention, consistency and each role at a glance."""
-    return render_template(
-        "progress/dashboard.html", data=build_dashboard(current_user, utc_now()), goal=GOAL
-    )
+    # The user object itself, not the proxy: the roll-up records its new boundary on it.
+    data = build_dashboard(current_user._get_current_object(), utc_now())
+    return render_template("progress/dashboard.html", data=data, goal=GOAL)
 
 
 @bp.get("/roles/<slug>/progress")

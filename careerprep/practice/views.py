@@ -48,6 +48,7 @@ from .services import (
 
 UNDO_DEPTH = 20
 SESSION_IDLE = timedelta(hours=3)
+SESSION_TOUCH = timedelta(minutes=1)
 
 
 def _role_and_plan(slug: str) -> tuple[Role, RolePlan | None]:
@@ -99,10 +100,15 @@ def _own_state(question: Question) -> CardState | None:
 
 
 def _touch_session(role: Role, now: datetime) -> None:
-    """Start (or continue) this role's drill session, which the summary reports on."""
+    """Start (or continue) this role's drill session, which the summary reports on.
+
+    "last" moves at most once a minute: the cookie is not re-signed and re-sent for every card.
+    """
     sessions = session.setdefault("drill", {})
     entry = sessions.get(role.slug)
     last = datetime.fromisoformat(entry["last"]) if entry else None
+    if entry is not None and now - last < SESSION_TOUCH:
+        return
     if entry is None or now - last > SESSION_IDLE:
         entry = {"started": now.isoformat()}
     entry["last"] = now.isoformat()

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from flask import request
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, true
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -104,7 +104,7 @@ _SIGNED_IN_USER = (
     .join(UserSession, UserSession.user_id == User.id)
     .where(
         User.id == bindparam("user_id"),
-        User.is_active.is_(True),
+        User.is_active == true(),
         UserSession.token_hash == bindparam("token_hash"),
         UserSession.revoked_at.is_(None),
     )

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, case, func
 
 from ..extensions import db
 from ..models import CardState, Question, QuestionSet, Role, User, UTCDateTime
-from ..queries import visible_questions
+from ..queries import question_counts_by_role, visible_questions
 
 
 @dataclass
@@ -25,13 +25,7 @@ class RoleCard:
 
 
 # The catalogue's two statements are built once and run with bound values (it is a busy page).
-_ROLE_COUNTS = (
-    visible_questions()
-    .join(Role, QuestionSet.role_id == Role.id)
-    .with_only_columns(Role, func.count(Question.id))
-    .group_by(Role.id)
-    .order_by(Role.title)
-)
+_ROLE_COUNTS = question_counts_by_role().order_by(Role.title)
 _USER_PROGRESS = (
     visible_questions()
     .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == bindparam("user_id")))
@@ -49,7 +43,7 @@ _USER_PROGRESS = (
 def catalogue(user: User | None, now: datetime) -> list[RoleCard]:
     """Every role with a published set, its question count, and (signed in) your due and new."""
     rows = db.session.execute(_ROLE_COUNTS).all()
-    cards = {role.id: RoleCard(role, count) for role, count in rows}
+    cards = {role.id: RoleCard(role, int(count)) for role, count in rows}
     if user is not None and cards:
         progress = db.session.execute(_USER_PROGRESS, {"user_id": user.id, "now": now}).all()
         for role_id, studied, due in progress:

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Integer, Select, String, bindparam, case, cast, func, or_
+from sqlalchemy import Integer, Select, String, bindparam, case, cast, false, func, or_
 from sqlalchemy.exc import IntegrityError
 
 from .. import scheduling
@@ -136,22 +136,24 @@ AHEAD = bindparam("ahead", type_=UTCDateTime())
 def _counts_statement(filters: Filters) -> Select:
     """One pass over the role's visible questions with this user's card and flag beside each."""
     not_set_aside = CardFlag.id.is_(None) | (
-        CardFlag.suspended.is_(False) & (CardFlag.buried_until.is_(None) | (CardFlag.buried_until <= NOW))
+        (CardFlag.suspended == false()) & (CardFlag.buried_until.is_(None) | (CardFlag.buried_until <= NOW))
     )
-    # Reviews today of cards that were not new today: what the daily review limit counts.
+    # Reviews today of cards that were not new today: what the daily review limit counts. Today's
+    # reviews are read first (MATERIALIZED): PostgreSQL's generic plan for the prepared statement
+    # otherwise walked every review of each of the role's questions (0.2 ms -> 90 ms).
+    today = (
+        db.select(Review.question_id)
+        .where(Review.user_id == USER, Review.reviewed_at >= DAY_START)
+        .cte("reviews_today")
+        .prefix_with("MATERIALIZED")
+    )
     reviewed_today = (
-        db.select(func.count(Review.id))
-        .join(
-            CardState, (CardState.question_id == Review.question_id) & (CardState.user_id == Review.user_id)
-        )
-        .join(Question, Question.id == Review.question_id)
+        db.select(func.count())
+        .select_from(today)
+        .join(CardState, (CardState.question_id == today.c.question_id) & (CardState.user_id == USER))
+        .join(Question, Question.id == today.c.question_id)
         .join(QuestionSet, Question.set_id == QuestionSet.id)
-        .where(
-            Review.user_id == USER,
-            Review.reviewed_at >= DAY_START,
-            QuestionSet.role_id == ROLE,
-            CardState.introduced_at < DAY_START,
-        )
+        .where(QuestionSet.role_id == ROLE, CardState.introduced_at < DAY_START)
         .scalar_subquery()
     )
     return (

@@ -28,7 +28,7 @@ from ..models import (
     zone,
 )
 from ..practice.services import user_scheduler
-from ..queries import day_start, not_flagged, recall_at, visible_questions
+from ..queries import day_start, not_flagged, question_counts_by_role, recall_at, visible_questions
 
 HEATMAP_DAYS = 365
 FORECAST_DAYS = 30
@@ -445,15 +445,7 @@ def _role_summaries(user: User, now: datetime) -> tuple[list[RoleSummary], list[
             sums[i] += value or 0
         if bucket is not None:
             due_on[max(_as_date(bucket), today)] += int(cards)
-    totals = dict(
-        db.session.execute(
-            visible_questions()
-            .join(Role, QuestionSet.role_id == Role.id)
-            .where(Role.id.in_(list(per_role)))
-            .with_only_columns(Role, func.count(Question.id))
-            .group_by(Role.id)
-        ).all()
-    )
+    totals = dict(db.session.execute(question_counts_by_role().where(Role.id.in_(list(per_role)))).all())
     summaries = []
     for role, total in sorted(totals.items(), key=lambda item: item[0].title):
         learning, young, done, due, new_today, recall_sum, cards = per_role[role.id]

@@ -1,4 +1,5 @@
-"""activity_day: the dashboard's roll-up of closed days, kept honest by triggers on review
+"""activity_day: the dashboard's roll-up of closed days, kept honest by triggers on review;
+the visible-question index gains the id (index-only scans on PostgreSQL)
 
 Revision ID: f1a7c3d9e2b4
 Revises: d433e6623d3f
@@ -37,9 +38,20 @@ def upgrade():
         batch_op.add_column(sa.Column('activity_boundary', sa.DateTime(timezone=True), nullable=True))
     for statement in REVIEW_TRIGGERS.get(op.get_bind().dialect.name, []):
         op.execute(statement)
+    # The visible-question index carries the id, so PostgreSQL can answer from the index alone.
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.drop_index('ix_question_set_visible')
+        batch_op.create_index(
+            'ix_question_set_visible', ['set_id', 'archived', 'difficulty', 'position', 'id'], unique=False
+        )
 
 
 def downgrade():
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.drop_index('ix_question_set_visible')
+        batch_op.create_index(
+            'ix_question_set_visible', ['set_id', 'archived', 'difficulty', 'position'], unique=False
+        )
     for statement in DROP_REVIEW_TRIGGERS.get(op.get_bind().dialect.name, []):
         op.execute(statement)
     with op.batch_alter_table('user', schema=None) as batch_op:

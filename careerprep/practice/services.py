@@ -13,6 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Integer, Select, String, bindparam, case, cast, false, func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from .. import scheduling
 from ..extensions import db
@@ -132,6 +133,10 @@ DAY_START = bindparam("day_start", type_=UTCDateTime())
 AHEAD = bindparam("ahead", type_=UTCDateTime())
 
 
+# A card's front shows the prompt: the model answer and key points load only if something reads them.
+FRONT_ONLY = (defer(Question.answer), defer(Question.key_points))
+
+
 @lru_cache(maxsize=128)
 def _counts_statement(filters: Filters) -> Select:
     """One pass over the role's visible questions with this user's card and flag beside each."""
@@ -183,6 +188,7 @@ def _earliest_statement(filters: Filters) -> Select:
         .where(CardState.due <= AHEAD)
         .order_by(CardState.due, CardState.id)
         .limit(1)
+        .options(*FRONT_ONLY)
     )
 
 
@@ -195,6 +201,7 @@ def _new_question_statement(filters: Filters) -> Select:
         .where(not_flagged(USER, NOW), Question.id.not_in(studied))
         .order_by(Question.difficulty, Question.position, QuestionSet.id, Question.id)
         .limit(1)
+        .options(*FRONT_ONLY)
     )
 
 

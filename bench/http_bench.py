@@ -13,7 +13,7 @@ Both apps are served the same way: ``gunicorn -c gunicorn.conf.py`` with WEB_CON
 (default 2 x cores + 1) on 127.0.0.1, access log off. CareerPrep runs with production settings: CSRF
 and rate limiting on (``RATELIMIT_STORAGE_URI=memory://``), a fixed SECRET_KEY, and
 ``SESSION_COOKIE_SECURE=0`` so cookies travel over plain HTTP. Its JSON request log (one line per
-request) stays on, written to a file: the app has no switch for it outside the instance config.
+request, on in production) is off (``LOG_REQUESTS=0``): it costs about 0.05-0.1 ms a request.
 
 Scenarios (wrk, 2 threads, --connections, --duration each after a --warmup run that is not counted):
 
@@ -911,8 +911,8 @@ def write_results(path: Path, run: dict) -> None:
         "HTTP statuses >= 400, any status other than 200, and bodies without their scenario's marker.",
         '"other CPU" is the share of the machine that processes other than ours (gunicorn, its PostgreSQL',
         "backends, wrk) used during the measurement, such as other engineers' test runs: a scenario's req/s",
-        "is low by about that much. CareerPrep's JSON request log stays on (it has no environment switch);",
-        "in-process it costs about 0.05-0.1 ms a request: some 10% of healthz, about 1% of a drill fragment.",
+        "is low by about that much. CareerPrep's JSON request log is off (`LOG_REQUESTS=0`); in-process it",
+        "costs about 0.05-0.1 ms a request: some 10% of healthz, 1-2% of a drill fragment.",
         "",
         "## Machine",
         "",

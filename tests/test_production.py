@@ -15,7 +15,7 @@ from sqlalchemy import event, text
 from careerprep.extensions import db
 from careerprep.models import CardState, Review, User
 from careerprep.reviews import verify
-from tests.conftest import PASSWORD, bank_dict, load_bank, rating_token, reveal_url
+from tests.conftest import PASSWORD, bank_dict, load_bank, rating_token, reveal_url, schema_changed
 from tests.e2e_support import live_server
 from tests.http_client import Browser, reveal
 from tests.http_client import rating_token as live_token
@@ -24,6 +24,7 @@ DRILL = "/roles/test-role/drill"
 
 
 def drop_everything(app) -> None:
+    schema_changed()
     with app.app_context():
         db.drop_all()
         with db.engine.begin() as conn:

@@ -1,0 +1,45 @@
+"""Typed models: users, the role → set → question catalogue, per-user card state and the review log.
+
+One module per area; everything is importable from `careerprep.models`.
+"""
+
+from .admin import AuditLog, Report
+from .base import (
+    WRITE_INTENT,
+    UTCDateTime,
+    as_utc,
+    register_engine_hooks,
+    utc_now,
+    write_transaction,
+    zone,
+)
+from .catalogue import Question, QuestionSet, Role
+from .mock import MockInterview, MockItem
+from .study import DROP_REVIEW_TRIGGERS, REVIEW_TRIGGERS, ActivityDay, CardFlag, CardState, Review, RolePlan
+from .users import User, UserSession
+
+__all__ = [
+    "DROP_REVIEW_TRIGGERS",
+    "REVIEW_TRIGGERS",
+    "WRITE_INTENT",
+    "ActivityDay",
+    "AuditLog",
+    "CardFlag",
+    "CardState",
+    "MockInterview",
+    "MockItem",
+    "Question",
+    "QuestionSet",
+    "Report",
+    "Review",
+    "Role",
+    "RolePlan",
+    "UTCDateTime",
+    "User",
+    "UserSession",
+    "as_utc",
+    "register_engine_hooks",
+    "utc_now",
+    "write_transaction",
+    "zone",
+]

@@ -1,0 +1,74 @@
+"""The catalogue: role → question set → question."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+class Role(db.Model):
+    __tablename__ = "role"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    sets: Mapped[list[QuestionSet]] = relationship(back_populates="role", order_by="QuestionSet.id")
+
+
+class QuestionSet(db.Model):
+    __tablename__ = "question_set"
+    __table_args__ = (UniqueConstraint("role_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+    role: Mapped[Role] = relationship(back_populates="sets")
+    questions: Mapped[list[Question]] = relationship(back_populates="question_set", order_by="Question.id")
+
+
+class Question(db.Model):
+    __tablename__ = "question"
+    __table_args__ = (
+        UniqueConstraint("set_id", "key"),
+        CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty_range"),
+        # Covers counting and choosing visible questions without reading their (large) rows:
+        # the catalogue's count went from 21 ms to 1 ms over 10,000 questions. The id is listed for
+        # PostgreSQL (SQLite's rowid is in every index already): joins to card_state need it.
+        Index("ix_question_set_visible", "set_id", "archived", "difficulty", "position", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("question_set.id"))
+    key: Mapped[str] = mapped_column(String(120))
+    prompt: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    key_points: Mapped[list[str]] = mapped_column(JSON, default=list)
+    category: Mapped[str] = mapped_column(String(120))
+    difficulty: Mapped[int] = mapped_column(Integer, default=2)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Order within its set; new cards are introduced easiest first, interleaving the sets.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    question_set: Mapped[QuestionSet] = relationship(back_populates="questions")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import flask_migrate
@@ -11,9 +12,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from careerprep.extensions import db
-from careerprep.models import CardState, Review, User
+from careerprep.models import CardState, Review, User, write_transaction
 from careerprep.reviews import verify
 from tests.conftest import PASSWORD, bank_dict, load_bank, rating_token, reveal_url, schema_changed
 from tests.e2e_support import live_server
@@ -136,6 +138,49 @@ def test_writes_begin_immediate_and_reads_deferred(sqlite_app, client, user):
         assert begins == ["BEGIN"]
     finally:
         event.remove(engine, "before_cursor_execute", spy)
+
+
+def _hold_write_lock(app, seconds: float, started: threading.Event) -> None:
+    with app.app_context(), write_transaction():
+        db.session.get(User, 1).display_name = "holder"
+        db.session.flush()  # BEGIN IMMEDIATE taken, the row written: the write lock is held
+        started.set()
+        time.sleep(seconds)
+        db.session.commit()
+
+
+def test_a_waiting_writer_gets_the_lock_soon_after_it_is_released(sqlite_app, user):
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_app, 0.3, started))
+    holder.start()
+    started.wait(5)
+    with sqlite_app.app_context(), write_transaction():
+        began = time.monotonic()
+        db.session.get(User, 1).display_name = "waiter"
+        db.session.commit()
+        waited = time.monotonic() - began
+    holder.join()
+    with sqlite_app.app_context():
+        assert db.session.get(User, 1).display_name == "waiter"  # it wrote after the holder
+    assert 0.1 < waited < 5
+
+
+def test_a_writer_gives_up_when_the_lock_is_never_released(sqlite_app, user, monkeypatch):
+    from careerprep.models import base
+
+    monkeypatch.setattr(base, "BUSY_TIMEOUT_MS", 300)
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_app, 2.0, started))
+    holder.start()
+    started.wait(5)
+    try:
+        with sqlite_app.app_context(), write_transaction(), pytest.raises(OperationalError, match="locked"):
+            db.session.get(User, 1).display_name = "waiter"
+            db.session.commit()
+    finally:
+        holder.join()
+    with sqlite_app.app_context():
+        assert db.session.get(User, 1).display_name == "holder"
 
 
 def test_a_rating_holds_the_write_lock_only_until_it_commits(sqlite_app, logged_in):

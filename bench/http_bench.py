@@ -72,7 +72,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
@@ -277,21 +277,30 @@ def inspect_dataset(database_url: str) -> Dataset:
             ).all()
             raters.append((user_id, email, row.slug, list(questions)))
         now = datetime.now(UTC)
-        due = {
-            email: db.session.scalar(
+        # Cards the drill may show now: due, and under the user's daily review limit (counted
+        # conservatively over the last 24 hours: earlier runs' ratings stay in a PostgreSQL dataset).
+        available = {}
+        for user_id, email, slug, _questions in raters:
+            due = db.session.scalar(
                 db.select(db.func.count(CardState.id))
                 .join(Question, Question.id == CardState.question_id)
                 .join(QuestionSet, Question.set_id == QuestionSet.id)
                 .join(Role, QuestionSet.role_id == Role.id)
                 .where(CardState.user_id == user_id, Role.slug == slug, CardState.due <= now)
             )
-            for user_id, email, slug, _questions in raters
-        }
-        drill = max(raters, key=lambda r: due[r[1]])
-        if not due[drill[1]]:
+            recent = db.session.scalar(
+                db.select(db.func.count(Review.id)).where(
+                    Review.user_id == user_id, Review.reviewed_at >= now - timedelta(days=1)
+                )
+            )
+            limit = db.session.scalar(db.select(User.max_reviews_per_day).where(User.id == user_id))
+            available[email] = min(due, limit - recent)
+        drill = max(raters, key=lambda r: available[r[1]])
+        if available[drill[1]] <= 0:
             raise RuntimeError(
-                "no rating user has a card due now, so the drill would show its 'done' card: a fresh "
-                "bench/seed_large.py dataset has due cards a few minutes after it is built"
+                "no rating user has a card it may review now (due, and under its daily review limit), "
+                "so the drill would show its 'done' card: a fresh bench/seed_large.py dataset has due "
+                "cards a few minutes after it is built"
             )
         return Dataset(
             url=database_url,

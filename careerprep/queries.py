@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from sqlalchemy import DateTime, Integer, Select, and_, bindparam, cast, false, func, literal, true
+from sqlalchemy import DateTime, Integer, Select, String, and_, bindparam, cast, false, func, literal, true
 from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import CardFlag, CardState, Question, QuestionSet, Role, RolePlan, User, zone
+from .models import CardFlag, CardState, Question, QuestionSet, Role, RolePlan, User, UTCDateTime, zone
+
+# Bound parameters for the statements built once and run with values on every request (here, in the
+# catalogue, the drill and sign-in): one definition per name, so every statement types them alike.
+USER = bindparam("user_id", type_=Integer())
+ROLE = bindparam("role_id", type_=Integer())
+NOW = bindparam("now", type_=UTCDateTime())
+SLUG = bindparam("slug", type_=String())
 
 
 def visible_questions(role_id: int | None = None) -> Select:
@@ -72,11 +79,11 @@ def role_is_visible():
 
 
 # Built once and run with bound values: these run on almost every request.
-_VISIBLE_ROLE = db.select(Role).where(Role.slug == bindparam("slug"), role_is_visible())
+_VISIBLE_ROLE = db.select(Role).where(Role.slug == SLUG, role_is_visible())
 _VISIBLE_ROLE_AND_PLAN = (
     db.select(Role, RolePlan)
-    .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == bindparam("user_id")))
-    .where(Role.slug == bindparam("slug"), role_is_visible())
+    .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == USER))
+    .where(Role.slug == SLUG, role_is_visible())
 )
 
 
@@ -108,6 +115,13 @@ def not_flagged(user_id: int, now: datetime):
             (CardFlag.suspended == true()) | (CardFlag.buried_until > now),
         )
         .exists()
+    )
+
+
+def not_flagged_joined(now):
+    """The same rule as `not_flagged`, for a query that has outer-joined this user's CardFlag."""
+    return CardFlag.id.is_(None) | (
+        (CardFlag.suspended == false()) & (CardFlag.buried_until.is_(None) | (CardFlag.buried_until <= now))
     )
 
 

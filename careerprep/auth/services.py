@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import User, UserSession, utc_now
+from ..queries import USER
 
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 # Hash of a random password, so an unknown email costs the same time as a wrong password.
@@ -103,7 +104,7 @@ _SIGNED_IN_USER = (
     db.select(User)
     .join(UserSession, UserSession.user_id == User.id)
     .where(
-        User.id == bindparam("user_id"),
+        User.id == USER,
         User.is_active == true(),
         UserSession.token_hash == bindparam("token_hash"),
         UserSession.revoked_at.is_(None),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func
+from sqlalchemy import case, func
 
 from ..extensions import db
-from ..models import CardState, Question, QuestionSet, Role, User, UTCDateTime
-from ..queries import question_counts_by_role, visible_questions
+from ..models import CardState, Question, QuestionSet, Role, User
+from ..queries import NOW, USER, question_counts_by_role, visible_questions
 
 
 @dataclass
@@ -28,13 +28,11 @@ class RoleCard:
 _ROLE_COUNTS = question_counts_by_role().order_by(Role.title)
 _USER_PROGRESS = (
     visible_questions()
-    .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == bindparam("user_id")))
+    .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == USER))
     .with_only_columns(
         QuestionSet.role_id,
         func.count(CardState.id),
-        func.coalesce(
-            func.sum(case((CardState.due <= bindparam("now", type_=UTCDateTime()), 1), else_=0)), 0
-        ),
+        func.coalesce(func.sum(case((CardState.due <= NOW, 1), else_=0)), 0),
     )
     .group_by(QuestionSet.role_id)
 )

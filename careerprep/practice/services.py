@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Integer, Select, String, bindparam, case, cast, false, func, or_
+from sqlalchemy import Select, String, bindparam, case, cast, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
@@ -31,7 +31,16 @@ from ..models import (
     utc_now,
     zone,
 )
-from ..queries import day_start, not_flagged, recall_at, visible_questions
+from ..queries import (
+    NOW,
+    ROLE,
+    USER,
+    day_start,
+    not_flagged,
+    not_flagged_joined,
+    recall_at,
+    visible_questions,
+)
 
 # Like Anki's learn-ahead limit: with nothing else to do, learning cards due this soon are shown.
 LEARN_AHEAD = timedelta(minutes=20)
@@ -126,9 +135,6 @@ def _pool(user: User, role: Role, now: datetime, filters: Filters) -> Select:
 
 # The due queue's statements are built once per choice of filters, with bound parameters, and reused:
 # building a statement with several subqueries costs more CPU than SQLite takes to run it.
-USER = bindparam("user_id", type_=Integer())
-ROLE = bindparam("role_id", type_=Integer())
-NOW = bindparam("now", type_=UTCDateTime())
 DAY_START = bindparam("day_start", type_=UTCDateTime())
 AHEAD = bindparam("ahead", type_=UTCDateTime())
 
@@ -140,9 +146,6 @@ FRONT_ONLY = (defer(Question.answer), defer(Question.key_points))
 @lru_cache(maxsize=128)
 def _counts_statement(filters: Filters) -> Select:
     """One pass over the role's visible questions with this user's card and flag beside each."""
-    not_set_aside = CardFlag.id.is_(None) | (
-        (CardFlag.suspended == false()) & (CardFlag.buried_until.is_(None) | (CardFlag.buried_until <= NOW))
-    )
     # Reviews today of cards that were not new today: what the daily review limit counts. Today's
     # reviews are read first (MATERIALIZED): PostgreSQL's generic plan for the prepared statement
     # otherwise walked every review of each of the role's questions (0.2 ms -> 90 ms).
@@ -165,7 +168,7 @@ def _counts_statement(filters: Filters) -> Select:
         filters.apply(visible_questions(ROLE))
         .outerjoin(CardState, (CardState.question_id == Question.id) & (CardState.user_id == USER))
         .outerjoin(CardFlag, (CardFlag.question_id == Question.id) & (CardFlag.user_id == USER))
-        .where(not_set_aside)
+        .where(not_flagged_joined(NOW))
         .with_only_columns(
             func.count(Question.id),
             func.count(CardState.id),

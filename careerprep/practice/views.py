@@ -25,7 +25,7 @@ from ..models import (
     write_transaction,
     zone,
 )
-from ..queries import day_start, role_is_visible, visible_questions, visible_role_and_plan
+from ..queries import SLUG, USER, day_start, role_is_visible, visible_questions, visible_role_and_plan
 from ..reviews import rebuild_card
 from ..scheduling import RATING_LABELS
 from ..web import int_id
@@ -82,8 +82,8 @@ _RATED_QUESTION = (
     db.select(Question, Role, RolePlan)
     .join(QuestionSet, Question.set_id == QuestionSet.id)
     .join(Role, QuestionSet.role_id == Role.id)
-    .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == bindparam("user_id")))
-    .where(Question.id == bindparam("question_id"), Role.slug == bindparam("slug"), role_is_visible())
+    .outerjoin(RolePlan, (RolePlan.role_id == Role.id) & (RolePlan.user_id == USER))
+    .where(Question.id == bindparam("question_id"), Role.slug == SLUG, role_is_visible())
 )
 
 

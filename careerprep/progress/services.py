@@ -7,6 +7,7 @@ back as at most 365 rows; the number of queries is fixed, whatever the history.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -224,12 +225,12 @@ def activity_days(user: User, now: datetime) -> list[DayRow]:
     a later day the days closed since are folded in. A dashboard with 100,000 reviews reads a few
     hundred rows instead of scanning them all.
     """
-    tz = zone(user.timezone)
     boundary = day_start(user, now)  # today stays live: it is still changing
+    today = now.astimezone(zone(user.timezone)).date()
     old = user.activity_boundary
     if old is None or user.activity_zone != user.timezone or old > boundary:
         rows = activity(user, now)
-        _save_rollup(user, [r for r in rows if r.day < boundary.astimezone(tz).date()], old, boundary, True)
+        _save_rollup(user, [r for r in rows if r.day < today], old, boundary, True)
         return rows
     stored = [
         DayRow(day, rating, reviews, review_state, ms)
@@ -245,8 +246,7 @@ def activity_days(user: User, now: datetime) -> list[DayRow]:
     ]
     live = activity(user, now, since=old)
     if old < boundary:
-        closed = [r for r in live if r.day < boundary.astimezone(tz).date()]
-        _save_rollup(user, closed, old, boundary, False)
+        _save_rollup(user, [r for r in live if r.day < today], old, boundary, False)
     return stored + live
 
 
@@ -319,26 +319,38 @@ def retention(rows: list[DayRow], today: date) -> list[Retention]:
     return out
 
 
+def _forecast_window(user: User, now: datetime):
+    """SQL: the card's local due day, and the condition that puts it in the 30-day forecast.
+
+    In the forecast: due before the end of the 30th local day and not suspended or buried.
+    """
+    horizon = day_start(user, now) + timedelta(days=FORECAST_DAYS)
+    day = local_date(CardState.due, user.timezone, now - timedelta(days=1), horizon)
+    return day, (CardState.due < horizon) & not_flagged(user.id, now)
+
+
+def _forecast_days(user: User, now: datetime, counts: Iterable[tuple[object, int]]) -> list[tuple[date, int]]:
+    """(local due day from the query, cards) as the next 30 days; overdue cards count today."""
+    today = now.astimezone(zone(user.timezone)).date()
+    per_day: dict[date, int] = defaultdict(int)
+    for value, n in counts:
+        per_day[max(_as_date(value), today)] += int(n)
+    return [
+        (today + timedelta(days=i), per_day.get(today + timedelta(days=i), 0)) for i in range(FORECAST_DAYS)
+    ]
+
+
 def forecast(user: User, now: datetime, role_id: int | None = None) -> list[tuple[date, int]]:
     """Cards falling due on each of the next 30 local days (overdue cards count today): one query."""
-    tz = zone(user.timezone)
-    today = now.astimezone(tz).date()
-    horizon = day_start(user, now) + timedelta(days=FORECAST_DAYS)
-
-    day = local_date(CardState.due, user.timezone, now - timedelta(days=1), horizon).label("day")
+    day, in_window = _forecast_window(user, now)
     rows = db.session.execute(
         visible_questions(role_id)
-        .with_only_columns(day, func.count(CardState.id))
+        .with_only_columns(day.label("day"), func.count(CardState.id))
         .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
-        .where(CardState.due < horizon, not_flagged(user.id, now))
+        .where(in_window)
         .group_by("day")
     )
-    counts: dict[date, int] = defaultdict(int)
-    for value, n in rows:
-        counts[max(_as_date(value), today)] += n
-    return [
-        (today + timedelta(days=i), counts.get(today + timedelta(days=i), 0)) for i in range(FORECAST_DAYS)
-    ]
+    return _forecast_days(user, now, rows)
 
 
 # -- the dashboard (all roles) -------------------------------------------------------------------------
@@ -405,7 +417,9 @@ class Dashboard:
     empty: bool = False
 
 
-def _role_summaries(user: User, now: datetime) -> tuple[list[RoleSummary], list[tuple[date, int]]]:
+def _role_summaries_and_forecast(
+    user: User, now: datetime
+) -> tuple[list[RoleSummary], list[tuple[date, int]]]:
     """Card counts by state, due now, new today and mean recall per role, and the 30-day forecast.
 
     One scan of the user's cards grouped by role and forecast day (NULL for cards due later, or
@@ -414,9 +428,8 @@ def _role_summaries(user: User, now: datetime) -> tuple[list[RoleSummary], list[
     factor, decay = scheduling.forgetting_curve(user_scheduler(user))
     recall = recall_at(now, factor, decay)
     start = day_start(user, now)
-    horizon = start + timedelta(days=FORECAST_DAYS)
-    due_day = local_date(CardState.due, user.timezone, now - timedelta(days=1), horizon)
-    day = case(((CardState.due < horizon) & not_flagged(user.id, now), due_day)).label("day")
+    due_day, in_window = _forecast_window(user, now)
+    day = case((in_window, due_day)).label("day")
     mastered = (CardState.state == 2) & (CardState.stability >= MASTERED_DAYS)
     rows = db.session.execute(
         visible_questions()
@@ -437,14 +450,10 @@ def _role_summaries(user: User, now: datetime) -> tuple[list[RoleSummary], list[
     if not rows:
         return [], []
     per_role: dict[int, list] = {}
-    due_on: dict[date, int] = defaultdict(int)
-    today = now.astimezone(zone(user.timezone)).date()
-    for role_id, bucket, learning, young, done, due, new_today, recall_sum, cards in rows:
+    for role_id, _bucket, learning, young, done, due, new_today, recall_sum, cards in rows:
         sums = per_role.setdefault(role_id, [0, 0, 0, 0, 0, 0.0, 0])
         for i, value in enumerate((learning, young, done, due, new_today, recall_sum, cards)):
             sums[i] += value or 0
-        if bucket is not None:
-            due_on[max(_as_date(bucket), today)] += int(cards)
     totals = dict(db.session.execute(question_counts_by_role().where(Role.id.in_(list(per_role)))).all())
     summaries = []
     for role, total in sorted(totals.items(), key=lambda item: item[0].title):
@@ -461,17 +470,15 @@ def _role_summaries(user: User, now: datetime) -> tuple[list[RoleSummary], list[
                 float(recall_sum) / cards if cards else None,
             )
         )
-    days = [
-        (today + timedelta(days=i), due_on.get(today + timedelta(days=i), 0)) for i in range(FORECAST_DAYS)
-    ]
-    return summaries, days
+    coming = _forecast_days(user, now, ((r[1], r[-1]) for r in rows if r[1] is not None))
+    return summaries, coming
 
 
 def dashboard(user: User, now: datetime) -> Dashboard:
     """Everything /dashboard shows, in a fixed number of queries."""
     tz = zone(user.timezone)
     today = now.astimezone(tz).date()
-    roles, coming = _role_summaries(user, now)
+    roles, coming = _role_summaries_and_forecast(user, now)
 
     rows = activity_days(user, now)
     per_day: dict[date, tuple[int, int]] = {}

@@ -5,22 +5,32 @@ What it does:
 1. Prepares a database with the app itself (schema, bundled banks, K users ``bench{i}@example.com``).
 2. Starts gunicorn (``gunicorn.conf.py``, W sync workers) on a free port on 127.0.0.1.
 3. Runs K simulated users on C client threads. Each signs in, then drills: fetch the next card
-   (htmx fragment), reveal it, and POST a rating, M times. Every rating POST is sent D times at once
-   with the same one-time token (a barrier releases them together) to simulate double submits;
-   exactly one of them must record. Ratings are mostly Good/Easy with some Again and Hard.
-4. Stops gunicorn, then counts in the database: Review rows against K*M, and for every card its
-   ``reps`` against its Review rows. Runs ``flask verify-reviews`` too when the app has it.
+   (htmx fragment), reveal it as the card offers (the "Draft your answer" form, on by default, with
+   a short draft typed in; or the "Show answer" link when the draft box is off, as for the last
+   ``--draft-off`` users), and submit the card's rating form, M times. Every rating POST is sent
+   D times at once with the same one-time token (a barrier releases them together) to simulate
+   double submits; exactly one of them must record. Ratings are mostly Good/Easy with some Again
+   and Hard.
+4. Stops gunicorn, then counts in the database: Review rows against K*M (and per user against M),
+   for every card its ``reps`` against its Review rows, and the reviews that kept their draft.
+   Runs ``flask verify-reviews`` too when the app has it.
 
-It passes with no 5xx, exactly K*M Review rows, every card's reps equal to its rows, and every rating
-answered "Rated" by exactly one of its D copies (the others "Already recorded"): the last check
-catches a lost review and a duplicated one that would cancel out in the row count.
+It passes with no 5xx, no other unexpected reply, exactly K*M Review rows (M per user), every card's
+reps equal to its rows, every draft kept, verify-reviews finding no drift, and every rating answered
+"Rated" by exactly one of its D copies and "Already recorded" by all the others: the last check
+catches a lost review and a duplicated one that would cancel out in the row count. The D copies carry ONE
+token, the one the card was shown with, so a copy refused as "already rated in another tab" (a
+stale token from another tab) is a failure too: a repeat of the same token must say "Already
+recorded".
 
 Running out of cards: a role introduces 10 new cards per user per day, and cards rated Again or in
 their first learning step come back within the learn-ahead window. A user drills one role until it
 answers "Done for now", then moves to the next of the seven roles, so M up to ~70 needs nothing else.
 
 It prints figures (throughput, p50/p95/p99 latency, errors, lost and duplicated reviews) and ends
-with ``RESULT: PASS`` or ``RESULT: FAIL ...`` (exit code 1). It is a measurement, never a timed test.
+with ``RESULT: PASS`` or ``RESULT: FAIL ...`` (exit code 1). It is a measurement, never a timed test;
+``tests/test_load_reviews.py`` runs a short pass through ``run(Options(...))``, which returns a
+``Result`` instead of printing.
 
 SQLite (a fresh file in a temporary directory, kept when the run fails)::
 
@@ -54,18 +64,22 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from http.cookies import SimpleCookie
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 if TYPE_CHECKING:
     from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+# gunicorn and flask from the interpreter's own environment (.venv/bin when run as documented).
+BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 ROLES = (
     "software-systems-engineer",
@@ -88,24 +102,31 @@ MAX_ERRORS_SHOWN = 10
 
 CSRF_INPUT = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"')
 HX_HEADERS = re.compile(r"hx-headers='(\{[^']*\})'")
-REVEAL_LINK = re.compile(r'<a id="reveal"[^>]*\bhref="([^"]+)"')
-TOKEN_INPUT = re.compile(r'<input[^>]*\bname="token"[^>]*\bvalue="([^"]+)"')
-CARD = '<section id="card"'
 DONE = "Done for now"
-RATED = 'data-announce="Rated '
-ALREADY = 'data-announce="Already recorded. Next card."'
+# The card's announcement after a rating ("Leech: ... Rated Again. Next card." for a leech).
+RATED = "Rated "
+ALREADY = "Already recorded."
+CARD = '<section id="card"'
+# A rating refused because its card was rated since the token was issued (another tab).
+STALE = "already rated in another tab"
 
 
 @dataclass
 class Options:
-    users: int
-    ratings: int
-    workers: int
-    clients: int
-    duplicates: int
-    database_url: str | None
-    deadline: float
-    seed: int
+    """One run's settings; the defaults are the command line's."""
+
+    users: int = 20
+    ratings: int = 20
+    workers: int = 4
+    clients: int = 16
+    duplicates: int = 2
+    database_url: str | None = None
+    deadline: float = 300.0
+    seed: int = 1
+    draft_off: int = 0  # the last N users turn the draft box off and reveal by the link
+    workdir: Path | None = None  # None: a new temporary directory, removed after a PASS
+    # PostgreSQL: drop and recreate the tables first. The test suite empties them itself.
+    drop_tables: bool = True
 
 
 @dataclass
@@ -141,11 +162,15 @@ class Stats:
     other_errors: int = 0
     error_kinds: Counter = field(default_factory=Counter)
     errors_shown: list[str] = field(default_factory=list)
+    draft_reveals: int = 0  # cards revealed through the "Draft your answer" form
+    link_reveals: int = 0  # cards revealed through the "Show answer" link
     ratings_sent: int = 0
     confirmed: int = 0  # rating groups where exactly one copy answered "Rated"
     unconfirmed: int = 0  # rating groups where no copy answered "Rated"
     double_confirmed: int = 0  # rating groups where more than one copy answered "Rated"
     already_replies: int = 0
+    stale_replies: int = 0  # copies refused as "already rated in another tab"
+    drafted: int = 0  # ratings confirmed once whose card was revealed with a draft
 
     def sample(self, kind: str, status: int, seconds: float) -> None:
         """Record one request's latency and count 5xx."""
@@ -180,7 +205,12 @@ class Client:
         self.csrf = ""
 
     def request(
-        self, kind: str, method: str, path: str, form: dict | None = None, htmx: bool = False
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        form: dict | list[tuple[str, str]] | None = None,
+        htmx: bool = False,
     ) -> Reply:
         """Send one request, keep its cookies and record its latency; status 0 on a failure."""
         timeout = min(REQUEST_TIMEOUT, self.deadline.remaining())
@@ -239,10 +269,67 @@ def expect(client: Client, kind: str, reply: Reply, status: int, marker: str | N
     if reply.status == 0:
         return False  # already counted by Client.request
     if reply.status != status or (marker is not None and marker not in reply.body):
-        snippet = " ".join(reply.body[:160].split())
-        client.stats.error(kind, f"status {reply.status}, expected {status}: {snippet!r}")
+        client.stats.error(kind, f"status {reply.status}, expected {status}: {snippet(reply)!r}")
         return False
     return True
+
+
+def snippet(reply: Reply) -> str:
+    """The start of a reply's body on one line, for error messages."""
+    return " ".join(reply.body[:160].split())
+
+
+@dataclass
+class Form:
+    """A form in a card fragment: where it posts, its hidden fields in order, its text areas."""
+
+    classes: list[str]
+    action: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    text_areas: list[str] = field(default_factory=list)
+
+    def values(self, name: str) -> list[str]:
+        """Every hidden value this form sends under `name`."""
+        return [value for key, value in self.fields if key == name]
+
+
+class Fragment(HTMLParser):
+    """The drill card in a reply: its announcement, its forms and its "Show answer" link."""
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self.card = False  # the reply holds <section id="card">
+        self.announce = ""
+        self.forms: list[Form] = []
+        self.reveal_link: str | None = None
+        self._form: Form | None = None
+        self.feed(body)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Note the card, each form with its hidden fields and text areas, and the reveal link."""
+        found = {name: value or "" for name, value in attrs}  # values come unescaped
+        if tag == "section" and found.get("id") == "card" and not self.card:
+            self.card = True
+            self.announce = found.get("data-announce", "")
+        elif tag == "form":
+            self._form = Form(found.get("class", "").split(), found.get("action", ""))
+            self.forms.append(self._form)
+        elif tag == "input" and self._form and found.get("type") == "hidden" and "name" in found:
+            self._form.fields.append((found["name"], found.get("value", "")))
+        elif tag == "textarea" and self._form and "name" in found:
+            self._form.text_areas.append(found["name"])
+        elif tag == "a" and found.get("id") == "reveal":
+            self.reveal_link = found.get("href")
+
+    def handle_endtag(self, tag: str) -> None:
+        """Close the current form."""
+        if tag == "form":
+            self._form = None
+
+    def form(self, css_class: str) -> Form | None:
+        """The first form with this class, if any."""
+        return next((form for form in self.forms if css_class in form.classes), None)
 
 
 def sign_in(client: Client, email: str) -> bool:
@@ -265,10 +352,54 @@ def sign_in(client: Client, email: str) -> bool:
     return True
 
 
-def send_rating(client: Client, slug: str, token: str, rating: int, copies: int) -> list[Reply]:
-    """POST one rating `copies` times at once with the same token; return every reply."""
-    path = f"/roles/{slug}/drill"
-    form = {"token": token, "rating": str(rating)}
+@dataclass
+class Back:
+    """A revealed card: its rating form, and the draft typed before the reveal (None: no draft box)."""
+
+    rating_form: Form
+    draft: str | None
+
+
+def reveal(client: Client, front: Fragment, draft: str) -> Back | None:
+    """Reveal a card the way it offers: the draft form (typing `draft`), else the "Show answer" link.
+
+    The answer side must come back with a rating form carrying the very token the front was shown
+    with (and the draft typed); otherwise count an error and return None.
+    """
+    form = front.form("draft-form")
+    if form is not None:
+        shown = form.values("token")
+        typed = [(name, draft if name == "draft" else "") for name in form.text_areas]
+        reply = client.request("reveal", "POST", form.action, form=form.fields + typed, htmx=True)
+        sent_draft, counter = (draft if "draft" in form.text_areas else ""), "draft_reveals"
+    else:
+        link = front.reveal_link or ""
+        shown = parse_qs(urlsplit(link).query).get("token", [])
+        reply = client.request("reveal", "GET", link, htmx=True)
+        sent_draft, counter = None, "link_reveals"
+    if len(shown) != 1:
+        client.stats.error("reveal", f"the card's front carries {len(shown)} tokens, expected one")
+        return None
+    if not expect(client, "reveal", reply, 200, CARD):
+        return None
+    back = Fragment(reply.body)
+    rating_form = back.form("rating-form")
+    if rating_form is None:
+        client.stats.error("reveal", f"no rating form; the card says {back.announce!r}")
+        return None
+    if rating_form.values("token") != shown:
+        client.stats.error("reveal", "the rating form does not carry the token the card was shown with")
+        return None
+    if sent_draft is not None and rating_form.values("draft") != [sent_draft]:
+        client.stats.error("reveal", "the rating form does not carry the draft typed")
+        return None
+    client.stats.add(counter)
+    return Back(rating_form, sent_draft)
+
+
+def send_rating(client: Client, rating_form: Form, rating: int, copies: int) -> list[Reply]:
+    """Submit the card's rating form `copies` times at once, identical (one token); return the replies."""
+    form = [*rating_form.fields, ("rating", str(rating))]
     replies: list[Reply] = [Reply(0, "")] * copies
     barrier = threading.Barrier(copies)
 
@@ -276,7 +407,7 @@ def send_rating(client: Client, slug: str, token: str, rating: int, copies: int)
         # Send even if the barrier breaks: a late copy is still a double submit.
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=10)
-        replies[index] = client.request("rate", "POST", path, form=form, htmx=True)
+        replies[index] = client.request("rate", "POST", rating_form.action, form=form, htmx=True)
 
     helpers = [threading.Thread(target=send, args=(i,), daemon=True) for i in range(1, copies)]
     for thread in helpers:
@@ -287,26 +418,34 @@ def send_rating(client: Client, slug: str, token: str, rating: int, copies: int)
     return replies
 
 
-def judge_rating(client: Client, replies: list[Reply]) -> None:
-    """Check that exactly one copy of a rating recorded it and the others saw it recorded."""
+def judge_rating(client: Client, replies: list[Reply]) -> bool:
+    """Check that one copy of a rating recorded it and all others saw it recorded; True if one did."""
     stats = client.stats
     stats.add("ratings_sent")
     rated = 0
     for reply in replies:
-        if not expect(client, "rate", reply, 200, CARD):
-            continue
-        if RATED in reply.body:
-            rated += 1
-        elif ALREADY in reply.body:
+        if reply.status == 0:
+            continue  # already counted by Client.request
+        card = Fragment(reply.body) if reply.status == 200 else None
+        if card is not None and card.card and ALREADY in card.announce:
             stats.add("already_replies")
+        elif card is not None and card.card and RATED in card.announce:
+            rated += 1
+        elif STALE in reply.body:
+            # Every copy carried the token the card was just shown with: none is stale.
+            stats.add("stale_replies")
+            stats.error("rate-stale", f"status {reply.status}, a copy refused as {STALE!r}")
         else:
-            stats.error("rate", "200 without a 'Rated' or 'Already recorded' announcement")
+            stats.error(
+                "rate", f"status {reply.status}, not 'Rated' or 'Already recorded': {snippet(reply)!r}"
+            )
     if rated == 1:
         stats.add("confirmed")
     elif rated == 0:
         stats.add("unconfirmed")
     else:
         stats.add("double_confirmed")
+    return rated == 1
 
 
 def run_user(index: int, port: int, opts: Options, stats: Stats, deadline: Deadline) -> None:
@@ -328,26 +467,27 @@ def run_user(index: int, port: int, opts: Options, stats: Stats, deadline: Deadl
             stats.error("drill", f"bench{index}: gave up after 5 failed steps")
             return
         slug = roles[0]
-        front = client.request("drill", "GET", f"/roles/{slug}/drill", htmx=True)
-        if not expect(client, "drill", front, 200, CARD):
+        reply = client.request("drill", "GET", f"/roles/{slug}/drill", htmx=True)
+        if not expect(client, "drill", reply, 200, CARD):
             failures += 1
             continue
-        reveal = REVEAL_LINK.search(front.body)
-        if reveal is None:
-            if DONE in front.body:
+        front = Fragment(reply.body)
+        if front.form("draft-form") is None and front.reveal_link is None:
+            if DONE in reply.body:
                 roles.pop(0)
             else:
-                stats.error("drill", "card fragment without a reveal link")
+                stats.error("drill", "card fragment with neither a draft form nor a 'Show answer' link")
                 failures += 1
             continue
-        back = client.request("reveal", "GET", html.unescape(reveal.group(1)), htmx=True)
-        token = TOKEN_INPUT.search(back.body)
-        if not expect(client, "reveal", back, 200, CARD) or token is None:
+        back = reveal(client, front, f"Draft {sent + 1} by bench{index}: lock the row, then write.")
+        if back is None:
             failures += 1
             continue
         rating = rng.choices(list(RATING_WEIGHTS), weights=list(RATING_WEIGHTS.values()))[0]
-        replies = send_rating(client, slug, html.unescape(token.group(1)), rating, opts.duplicates)
-        judge_rating(client, replies)
+        if judge_rating(client, send_rating(client, back.rating_form, rating, opts.duplicates)) and (
+            back.draft
+        ):
+            stats.add("drafted")
         sent += 1
 
 
@@ -366,28 +506,49 @@ def app_environment(database_url: str) -> dict[str, str]:
     return env
 
 
-def make_app(database_url: str) -> Flask:
-    """The app in-process, configured from the same environment gunicorn gets."""
-    os.environ.update(app_environment(database_url))
+@contextlib.contextmanager
+def app_context(database_url: str) -> Iterator[Flask]:
+    """The app in-process, configured from the environment gunicorn gets, inside its app context.
+
+    That environment is set only while the app is built, so a caller (the test suite) keeps its own.
+    """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from careerprep import create_app
+    from careerprep.extensions import db
 
-    return create_app()
+    wanted = app_environment(database_url)
+    saved = {name: os.environ.get(name) for name in wanted if os.environ.get(name) != wanted[name]}
+    os.environ.update({name: wanted[name] for name in saved})
+    try:
+        app = create_app()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.engine.dispose()
 
 
-def prepare_database(database_url: str, users: int) -> None:
-    """Create the schema (dropping PostgreSQL tables first), load the banks and add the users."""
+def prepare_database(database_url: str, users: int, draft_off: int = 0, drop_tables: bool = True) -> None:
+    """Create the schema (dropping PostgreSQL tables first if asked), load the banks, add the users.
+
+    The last `draft_off` users have the "Draft your answer" box off (it is on by default).
+    """
     from werkzeug.security import generate_password_hash
 
     from careerprep.banks import seed
     from careerprep.extensions import db
     from careerprep.models import User
 
-    app = make_app(database_url)
-    with app.app_context():
+    with app_context(database_url):
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
+            if conn.dialect.name == "postgresql" and drop_tables:
                 # Fail rather than wait forever behind another session's lock on the shared database.
                 conn.exec_driver_sql("SET lock_timeout = '30s'")
                 db.metadata.drop_all(conn)
@@ -395,11 +556,24 @@ def prepare_database(database_url: str, users: int) -> None:
         seed()
         password_hash = generate_password_hash(PASSWORD, method=BENCH_HASH_METHOD)
         db.session.add_all(
-            User(email=f"bench{i}@example.com", display_name=f"Bench {i}", password_hash=password_hash)
+            User(
+                email=f"bench{i}@example.com",
+                display_name=f"Bench {i}",
+                password_hash=password_hash,
+                draft_enabled=i < users - draft_off,
+            )
             for i in range(users)
         )
         db.session.commit()
-        db.engine.dispose()
+
+
+def gunicorn_command() -> list[str]:
+    """gunicorn with the project's settings, without the control socket every instance shares."""
+    command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"]
+    # gunicorn 27 opens ~/.gunicorn/gunicorn.ctl, one path for every instance on the machine.
+    if int(metadata.version("gunicorn").split(".")[0]) >= 27:
+        command.append("--no-control-socket")
+    return [*command, "app:app"]
 
 
 def start_server(port: int, workers: int, database_url: str, log_path: Path) -> subprocess.Popen:
@@ -408,7 +582,7 @@ def start_server(port: int, workers: int, database_url: str, log_path: Path) -> 
     env.update(BIND=f"{HOST}:{port}", WEB_CONCURRENCY=str(workers), GUNICORN_ACCESS_LOG="/dev/null")
     with log_path.open("wb") as log:
         return subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "app:app"],
+            gunicorn_command(),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -450,9 +624,12 @@ def stop_server(server: subprocess.Popen) -> None:
 
 @dataclass
 class Tally:
+    """What the database holds after the run."""
+
     rows: int
     cards_mismatched: int
     users_off: int  # users whose Review rows differ from M
+    drafts: int  # Review rows that kept a draft
     examples: list[str]
 
 
@@ -461,9 +638,9 @@ def count_reviews(database_url: str, ratings: int) -> Tally:
     from careerprep.extensions import db
     from careerprep.models import CardState, Review, User
 
-    app = make_app(database_url)
-    with app.app_context():
+    with app_context(database_url):
         rows = db.session.scalar(db.select(db.func.count(Review.id)))
+        drafts = db.session.scalar(db.select(db.func.count(Review.draft)))
         reviewed = {
             (user_id, question_id): count
             for user_id, question_id, count in db.session.execute(
@@ -485,7 +662,6 @@ def count_reviews(database_url: str, ratings: int) -> Tally:
                 .group_by(User.id)
             ).all()
         )
-        db.engine.dispose()
     examples = []
     mismatched = 0
     for key in sorted(reviewed.keys() | reps.keys()):
@@ -496,12 +672,12 @@ def count_reviews(database_url: str, ratings: int) -> Tally:
                     f"user {key[0]} question {key[1]}: reps {reps.get(key)} vs {reviewed.get(key, 0)} reviews"
                 )
     users_off = sum(1 for count in per_user.values() if count != ratings)
-    return Tally(rows=rows, cards_mismatched=mismatched, users_off=users_off, examples=examples)
+    return Tally(rows, mismatched, users_off, drafts, examples)
 
 
-def verify_command(database_url: str) -> str | None:
-    """The last line of `flask verify-reviews`, or None when the app has no such command."""
-    flask = [str(VENV_BIN / "flask"), "--app", "app"]
+def verify_command(database_url: str) -> tuple[str, int] | None:
+    """The last line and exit code of `flask verify-reviews`, or None when the app has no such command."""
+    flask = [str(BIN / "flask"), "--app", "app"]
     env = app_environment(database_url)
     try:
         listing = subprocess.run(
@@ -513,9 +689,9 @@ def verify_command(database_url: str) -> str | None:
             [*flask, "verify-reviews"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
         )
     except subprocess.TimeoutExpired as exc:
-        return f"(timed out after {exc.timeout:.0f} s)"
+        return f"(timed out after {exc.timeout:.0f} s)", -1
     lines = (run.stdout.strip() or run.stderr.strip() or "(no output)").splitlines()
-    return f"{lines[-1]} (exit {run.returncode})"
+    return lines[-1], run.returncode
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -536,96 +712,150 @@ def latency_line(values: list[float]) -> str:
     return f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms (n={len(values)})"
 
 
-def report(
+@dataclass
+class Result:
+    """A run's verdict, what the clients saw, what the database holds, and the report as printed."""
+
+    passed: bool
+    reasons: list[str]  # why it failed (empty on a PASS)
+    lines: list[str]  # the report, ending "RESULT: PASS" or "RESULT: FAIL ..."
+    expected: int  # K * M
+    stats: Stats
+    tally: Tally | None = None  # None when the run stopped before counting
+    server_started: bool = False
+
+    @property
+    def lost(self) -> int:
+        """Reviews sent but not stored (counted against K * M)."""
+        return max(0, self.expected - self.tally.rows) if self.tally else self.expected
+
+    @property
+    def duplicated(self) -> int:
+        """Review rows beyond K * M."""
+        return max(0, self.tally.rows - self.expected) if self.tally else 0
+
+
+def figures(
     opts: Options,
     dialect: str,
     stats: Stats,
     elapsed: float,
     tally: Tally,
     tracebacks: int,
-    verify: str | None,
+    verify: tuple[str, int] | None,
 ) -> list[str]:
-    """Print the figures; return the reasons for failure (empty on success)."""
+    """The report's lines: settings, load, latency, errors, replies and what the database holds."""
     every = [v for values in stats.latencies.values() for v in values]
-    rates = stats.latencies.get("rate", [])
     expected = opts.users * opts.ratings
-    lost = max(0, expected - tally.rows)
-    duplicated = max(0, tally.rows - expected)
-    lines = [
+    pairs = [
         ("database", dialect),
         ("gunicorn workers", opts.workers),
         ("client threads", opts.clients),
-        ("users", opts.users),
+        ("users", f"{opts.users} ({opts.draft_off} with the draft box off)"),
         ("ratings per user", opts.ratings),
         ("copies per rating", opts.duplicates),
         ("requests sent", len(every)),
         ("load phase", f"{elapsed:.1f} s"),
         ("requests/s", f"{len(every) / elapsed:.1f}" if elapsed else "-"),
-        ("rating POSTs", latency_line(rates)),
+        ("rating POSTs", latency_line(stats.latencies.get("rate", []))),
         ("all requests", latency_line(every)),
         ("5xx responses", stats.server_errors),
         ("server tracebacks", f"{tracebacks} (in gunicorn.log)"),
         ("other errors", f"{stats.other_errors} {dict(stats.error_kinds) or ''}".rstrip()),
+        ("reveals", f"{stats.draft_reveals} by the draft form, {stats.link_reveals} by the link"),
         ("confirmed once", stats.confirmed),
         ("confirmed by none", stats.unconfirmed),
         ("confirmed twice+", stats.double_confirmed),
-        ("'Already recorded'", stats.already_replies),
+        ("'Already recorded'", f"{stats.already_replies} of {stats.ratings_sent * (opts.duplicates - 1)}"),
+        ("'another tab'", stats.stale_replies),
         ("expected reviews", expected),
         ("rating groups sent", f"{stats.ratings_sent} of {expected}"),
         ("Review rows", tally.rows),
-        ("lost", lost),
-        ("duplicated", duplicated),
+        ("lost", max(0, expected - tally.rows)),
+        ("duplicated", max(0, tally.rows - expected)),
         ("cards reps != rows", tally.cards_mismatched),
         ("users rows != M", tally.users_off),
+        ("drafts kept", f"{tally.drafts} of {stats.drafted}"),
     ]
     if verify is not None:
-        lines.append(("verify-reviews", verify))
-    for label, value in lines:
-        print(f"{label:>20}: {value}")
-    for detail in stats.errors_shown + tally.examples:
-        print(f"  - {detail}")
+        pairs.append(("verify-reviews", f"{verify[0]} (exit {verify[1]})"))
+    lines = [f"{label:>20}: {value}" for label, value in pairs]
+    return lines + [f"  - {detail}" for detail in stats.errors_shown + tally.examples]
+
+
+def failures(opts: Options, stats: Stats, tally: Tally, verify: tuple[str, int] | None) -> list[str]:
+    """The reasons the run fails (empty on success)."""
+    expected = opts.users * opts.ratings
     reasons = []
     if stats.ratings_sent != expected:
         reasons.append(f"run incomplete: {stats.ratings_sent} of {expected} ratings sent")
     if stats.server_errors:
         reasons.append(f"{stats.server_errors} 5xx")
+    if stats.stale_replies:
+        reasons.append(
+            f"{stats.stale_replies} copies refused as {STALE!r}, though each rating's copies carry one "
+            "token: a repeat must answer 'Already recorded'"
+        )
+    if stats.other_errors > stats.stale_replies:
+        reasons.append(f"{stats.other_errors - stats.stale_replies} unexpected replies or client errors")
     if stats.unconfirmed or stats.double_confirmed:
         reasons.append(
             f"{stats.unconfirmed} ratings confirmed by no reply, {stats.double_confirmed} by several"
         )
+    already = stats.ratings_sent * (opts.duplicates - 1)
+    if stats.already_replies != already:
+        reasons.append(f"{stats.already_replies} 'Already recorded' replies, expected {already}")
     if tally.rows != expected:
+        lost, duplicated = max(0, expected - tally.rows), max(0, tally.rows - expected)
         reasons.append(
             f"{tally.rows} Review rows, expected {expected} ({lost} lost, {duplicated} duplicated)"
         )
+    if tally.users_off:
+        reasons.append(f"{tally.users_off} users without exactly {opts.ratings} Review rows")
     if tally.cards_mismatched:
         reasons.append(f"{tally.cards_mismatched} cards whose reps != review rows")
+    if tally.drafts != stats.drafted:
+        reasons.append(f"{tally.drafts} reviews kept a draft, expected {stats.drafted}")
+    if verify is not None and verify[1] != 0:
+        reasons.append(f"verify-reviews: {verify[0]} (exit {verify[1]})")
     return reasons
 
 
-# -- main ---------------------------------------------------------------------------------------
+# -- running ------------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=20, help="simulated users (K)")
-    parser.add_argument("--ratings", type=int, default=20, help="ratings per user (M)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (W)")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent client threads (C)")
-    parser.add_argument("--duplicates", type=int, default=2, help="copies of each rating POST (D)")
+    parser.add_argument("--users", type=int, default=Options.users, help="simulated users (K)")
+    parser.add_argument("--ratings", type=int, default=Options.ratings, help="ratings per user (M)")
+    parser.add_argument("--workers", type=int, default=Options.workers, help="gunicorn workers (W)")
+    parser.add_argument("--clients", type=int, default=Options.clients, help="concurrent client threads (C)")
+    parser.add_argument(
+        "--duplicates", type=int, default=Options.duplicates, help="copies of each rating POST (D)"
+    )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
-    parser.add_argument("--deadline", type=float, default=300.0, help="stop everything after this (s)")
-    parser.add_argument("--seed", type=int, default=1, help="seed for the ratings chosen")
+    parser.add_argument(
+        "--deadline", type=float, default=Options.deadline, help="stop everything after this (s)"
+    )
+    parser.add_argument("--seed", type=int, default=Options.seed, help="seed for the ratings chosen")
+    parser.add_argument(
+        "--draft-off", type=int, default=Options.draft_off, help="users with the draft box off"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="for gunicorn.log and the SQLite file (kept)"
+    )
     args = parser.parse_args(argv)
     for name in ("users", "ratings", "workers", "clients", "duplicates"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
+    if not 0 <= args.draft_off <= args.users:
+        parser.error("--draft-off must be between 0 and --users")
     return Options(**vars(args))
 
 
-def run_load(opts: Options, port: int, deadline: Deadline) -> tuple[Stats, float]:
-    """Run every user on the client pool; return what they saw and how long it took."""
-    stats = Stats()
+def run_load(opts: Options, port: int, deadline: Deadline, stats: Stats) -> float:
+    """Run every user on the client pool, recording into `stats`; return how long it took."""
     started = time.perf_counter()
     pool = ThreadPoolExecutor(max_workers=opts.clients, thread_name_prefix="user")
     try:
@@ -641,46 +871,61 @@ def run_load(opts: Options, port: int, deadline: Deadline) -> tuple[Stats, float
     finally:
         deadline.stop.set()  # unfinished users stop at their next request
         pool.shutdown(wait=True, cancel_futures=True)
-    return stats, time.perf_counter() - started
+    return time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Prepare, serve, load, count, report; 0 on PASS, 1 on FAIL."""
-    opts = parse_args(argv)
+def run(opts: Options) -> Result:
+    """Prepare, serve, load, count and judge; return the result and its report, printing nothing."""
     deadline = Deadline(opts.deadline)
-    workdir = Path(tempfile.mkdtemp(prefix="careerprep-bench-"))
+    workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="careerprep-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     database_url = opts.database_url or f"sqlite:///{workdir / 'bench.sqlite'}"
     dialect = database_url.split(":", 1)[0].split("+", 1)[0]
     log_path = workdir / "gunicorn.log"
-    passed = False
+    result = Result(False, [], [], opts.users * opts.ratings, Stats())
+    kept = f"kept for inspection: {workdir} (gunicorn.log{', bench.sqlite' * (opts.database_url is None)})"
     try:
-        prepare_database(database_url, opts.users)
+        prepare_database(database_url, opts.users, opts.draft_off, drop_tables=opts.drop_tables)
         port = free_port()
         server = start_server(port, opts.workers, database_url, log_path)
         try:
             wait_healthy(port, server)
-            stats, elapsed = run_load(opts, port, deadline)
+            result.server_started = True
+            elapsed = run_load(opts, port, deadline, result.stats)
         finally:
             stop_server(server)
-        tally = count_reviews(database_url, opts.ratings)
+        tally = result.tally = count_reviews(database_url, opts.ratings)
         tracebacks = log_path.read_text(errors="replace").count("Traceback")
-        reasons = report(opts, dialect, stats, elapsed, tally, tracebacks, verify_command(database_url))
-        passed = not reasons
-        print("RESULT: PASS" if passed else f"RESULT: FAIL {'; '.join(reasons)}")
-        if not passed:
-            print(f"kept for inspection: {workdir} (gunicorn.log{', bench.sqlite' * (dialect == 'sqlite')})")
+        verify = verify_command(database_url)
     except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if log_path.exists():
-            print("".join(log_path.read_text(errors="replace").splitlines(True)[-20:]), file=sys.stderr)
-        print(f"RESULT: FAIL {exc}")
+        log_tail = log_path.read_text(errors="replace").splitlines()[-20:] if log_path.exists() else []
+        result.reasons = [str(exc)]
+        result.lines = [f"error: {exc}", *log_tail, f"RESULT: FAIL {exc}", kept]
+        return result
     except KeyboardInterrupt:
         print(f"interrupted; gunicorn stopped; files kept in {workdir}", file=sys.stderr)
-        return 130
-    finally:
-        if passed:
+        raise
+    result.reasons = failures(opts, result.stats, tally, verify)
+    result.passed = not result.reasons
+    result.lines = figures(opts, dialect, result.stats, elapsed, tally, tracebacks, verify)
+    if result.passed:
+        result.lines.append("RESULT: PASS")
+        if opts.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if passed else 1
+    else:
+        result.lines += [f"RESULT: FAIL {'; '.join(result.reasons)}", kept]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run from the command line and print the report; 0 on PASS, 1 on FAIL, 130 on Ctrl-C."""
+    opts = parse_args(argv)
+    try:
+        result = run(opts)
+    except KeyboardInterrupt:
+        return 130
+    print("\n".join(result.lines))
+    return 0 if result.passed else 1
 
 
 if __name__ == "__main__":

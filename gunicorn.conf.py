@@ -5,6 +5,7 @@ Every value can be overridden from the environment, so one file serves a laptop 
 
 import multiprocessing
 import os
+import re
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Sync workers: CPU-bound Flask work plus short database calls. 2 x cores + 1 is gunicorn's guidance.
@@ -25,3 +26,12 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # The request id ties this line to the app's structured log lines for the same request.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+
+# gunicorn 27 opens a control socket, by default one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn/
+# gunicorn.ctl): two instances on one host would share it. One socket per instance, named after its
+# bind address (GUNICORN_CONTROL_SOCKET chooses the path).
+_runtime = os.environ.get("XDG_RUNTIME_DIR") or os.path.join(os.path.expanduser("~"), ".gunicorn")
+control_socket = os.environ.get(
+    "GUNICORN_CONTROL_SOCKET",
+    os.path.join(_runtime, "careerprep-" + re.sub(r"[^A-Za-z0-9.-]+", "_", bind) + ".ctl"),
+)

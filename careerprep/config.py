@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -25,8 +26,17 @@ class Defaults:
     PASSWORD_HASH_METHOD = PASSWORD_HASH_METHOD
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    AUTH_RATE_LIMIT = "10 per minute"  # per client address
-    AUTH_ACCOUNT_RATE_LIMIT = "10 per minute; 100 per day"  # per account, from any address
+    # Counted before the password is checked (careerprep.limits); a success gives its count back.
+    AUTH_RATE_LIMIT = "10 per minute"  # per client address; also per account for password checks
+    AUTH_ACCOUNT_RATE_LIMIT = "10 per minute; 100 per day"  # per account, from devices it never used
+    # While Redis (RATELIMIT_STORAGE_URI) is unreachable, Flask-Limiter counts in memory and logs it.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    PASSWORD_HASH_CONCURRENCY = 1  # password hashes computed at once per worker process
+    PASSWORD_HASH_WAIT = 5  # seconds a sign-in waits for a hashing slot before a 503
+    SESSION_IDLE_DAYS = 30  # a sign-in unused this long ends
+    SESSION_MAX_DAYS = 365  # a sign-in ends this long after it began, used or not
+    REMEMBER_COOKIE_DURATION = timedelta(days=365)
     NEW_CARDS_PER_DAY = 10
     DESIRED_RETENTION = 0.9
     FSRS_FUZZING = True
@@ -92,6 +102,9 @@ def load(app: Flask, test_config: dict | None) -> None:
     for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
+    for name in ("SESSION_IDLE_DAYS", "SESSION_MAX_DAYS", "PASSWORD_HASH_CONCURRENCY"):
+        if os.environ.get(name):
+            app.config[name] = int(os.environ[name])
     if "SECRET_KEY" not in app.config or not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
     # Cookies are Secure outside debug; SESSION_COOKIE_SECURE=0 allows plain-HTTP local serving.
@@ -104,6 +117,8 @@ def load(app: Flask, test_config: dict | None) -> None:
 
 
 def _finish(app: Flask) -> None:
+    # A remember-me cookie never outlives the sign-in it belongs to.
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["SESSION_MAX_DAYS"])
     url = app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )

@@ -1,6 +1,43 @@
-"""Helpers shared by the feature forms."""
+"""The base form every CareerPrep form uses, and helpers shared by the feature forms."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import request
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto, _is_submitted
+from werkzeug.datastructures import CombinedMultiDict
+from wtforms import DecimalField
+
+
+class Form(FlaskForm):
+    """A Flask-WTF form that reads form-encoded bodies (and uploads) only.
+
+    Flask-WTF also reads a JSON body into the form, where a field can then receive a dict, a list or
+    a number, and WTForms' filters and validators fail on them with a 500. Our pages only ever post
+    forms, so a JSON body is ignored: the form sees no values and answers with its usual messages.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:  # the caller passed its own data (or None)
+                return formdata
+            if not _is_submitted():
+                return None
+            if request.files:
+                return CombinedMultiDict((request.files, request.form))
+            return request.form
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses NaN, sNaN and Infinity (NumberRange cannot compare them)."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
 
 
 def strip_whitespace(value: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Response, make_response, redirect, render_template, request
 
@@ -20,8 +20,13 @@ def render(page_template: str, partial_template: str, status: int = 200, **conte
     return response
 
 
+# Printable ASCII that may stand in a URL as it is; anything else in a header value is percent-encoded.
+URL_SAFE = "/?&=#%:@!$'()*+,;~-._[]"
+
+
 def redirect_to(url: str) -> Response:
-    """After a write: 303 for a browser, HX-Redirect for htmx."""
+    """After a write: 303 for a browser, HX-Redirect for htmx (the URL percent-encoded for the header)."""
+    url = quote(url, safe=URL_SAFE)
     if is_htmx():
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url
@@ -31,11 +36,18 @@ def redirect_to(url: str) -> Response:
     return response
 
 
-def is_safe_next(target: str | None) -> bool:
-    """A `next` target stays on this site: one leading slash, no backslash, scheme or host."""
+def safe_next(target: str | None, default: str | None = None) -> str | None:
+    """A `next` target that stays on this site, percent-encoded; otherwise `default`.
+
+    One leading slash, no backslash, scheme, host or control character. Other characters outside
+    printable ASCII (`/／evil.example` has a fullwidth solidus) are percent-encoded, so the value is
+    only ever a path on this site and is valid in a header (HX-Redirect, Location).
+    """
     if not target or not target.startswith("/") or target.startswith("//"):
-        return False
-    if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return False
+        return default
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return default
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc
+    if parts.scheme or parts.netloc:
+        return default
+    return quote(target, safe=URL_SAFE)

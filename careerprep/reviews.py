@@ -9,7 +9,7 @@ from itertools import groupby
 
 from . import scheduling
 from .extensions import db
-from .models import CardFlag, CardState, Review
+from .models import CardFlag, CardState, Review, snapshot, write_transaction
 
 LEECH_LAPSES = 8
 
@@ -40,7 +40,19 @@ def _logs() -> Iterator[tuple[tuple[int, int], list[tuple[int, object, object]]]
 
 
 def verify(rebuild: bool = False) -> tuple[int, list[Drift]]:
-    """Compare every card with a replay of its reviews; optionally rewrite drifted cards from the log."""
+    """Compare every card with a replay of its reviews; optionally rewrite drifted cards from the log.
+
+    Card states and the log are read from one snapshot: a rating committing between the two reads
+    would otherwise show as drift (and --rebuild would act on it). Rebuilding also keeps writers out
+    until it commits (SQLite: the write lock; PostgreSQL: a table lock that waits for ratings).
+    """
+    with write_transaction() if rebuild else snapshot():
+        if rebuild and db.engine.dialect.name == "postgresql":
+            db.session.execute(db.text("LOCK TABLE review, card_state IN SHARE ROW EXCLUSIVE MODE"))
+        return _verify(rebuild)
+
+
+def _verify(rebuild: bool) -> tuple[int, list[Drift]]:
     states = {(s.user_id, s.question_id): s for s in db.session.scalars(db.select(CardState))}
     drifts: list[Drift] = []
     seen: set[tuple[int, int]] = set()

@@ -1,4 +1,4 @@
-"""Request plumbing: proxy trust, write intent, security headers and structured request logs."""
+"""Request plumbing: proxy trust, security headers, list-page arguments and structured request logs."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import secrets
 import sys
 import time
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, g, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .models import WRITE_INTENT
+from .extensions import db
 
 log = logging.getLogger("careerprep.request")
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -55,6 +55,21 @@ def int_id(value: str | None) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
+def query_args(names: tuple[str, ...], limit: int = 200) -> dict[str, str]:
+    """The named query-string values of this request (non-empty, shortened): a list page's filters.
+
+    Only these names ever reach `url_for`, so `?endpoint=`, `?_external=` or `?_method=` in a URL
+    cannot change how its links are built.
+    """
+    return {name: request.args[name][:limit] for name in names if request.args.get(name)}
+
+
+def paginate(stmt, per_page: int, **options):
+    """One page of a select; ?page= is a whole number an id column can hold, else page 1."""
+    number = int_id(request.args.get("page")) or 1
+    return db.paginate(stmt, page=number, per_page=per_page, error_out=False, **options)
+
+
 def register(app: Flask) -> None:
     """Install the hooks on the app."""
     proxies = app.config.get("TRUSTED_PROXIES", 0)
@@ -67,17 +82,9 @@ def register(app: Flask) -> None:
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
-        if request.method in UNSAFE_METHODS:
-            g.write_token = WRITE_INTENT.set(True)
         if _has_nul(request):
             # No text field may hold NUL; PostgreSQL refuses it outright, so refuse it first.
             abort(400)
-
-    @app.teardown_request
-    def end_request(_exc: BaseException | None) -> None:
-        token = g.pop("write_token", None)
-        if token is not None:
-            WRITE_INTENT.reset(token)
 
     @app.after_request
     def finish_request(response: Response) -> Response:
@@ -90,6 +97,9 @@ def register(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static" and "Cache-Control" not in headers and "_user_id" in session:
+            # Pages for a signed-in user are theirs alone: never stored by a browser or a proxy.
+            headers["Cache-Control"] = "private, no-store"
         if "request_id" in g:
             headers["X-Request-ID"] = g.request_id
             if app.config.get("LOG_REQUESTS", True):
@@ -98,28 +108,14 @@ def register(app: Flask) -> None:
 
 
 def _has_nul(req) -> bool:
-    """True if a path, query, form or JSON value (or key) contains a NUL character.
+    """True if a path, query or form value (or key) contains a NUL character.
 
-    Flask-WTF reads form fields from a JSON body too, so JSON is checked like a form.
+    Forms read form-encoded bodies only (careerprep.forms.Form), so a JSON body is never read at all.
     """
-    values: list = [list(req.args.items(multi=True)), list((req.view_args or {}).items())]
+    pairs = [*req.args.items(multi=True), *(req.view_args or {}).items()]
     if req.method in UNSAFE_METHODS:
-        values.append(list(req.form.items(multi=True)))
-        if req.is_json:
-            values.append(req.get_json(silent=True))
-    return _contains_nul(values)
-
-
-def _contains_nul(value: object, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 20:  # deeper than any form we read: refuse rather than recurse without end
-        return True
-    if isinstance(value, dict):
-        return any(_contains_nul(k, depth + 1) or _contains_nul(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_contains_nul(item, depth + 1) for item in value)
-    return False
+        pairs.extend(req.form.items(multi=True))
+    return any("\x00" in str(key) or (isinstance(value, str) and "\x00" in value) for key, value in pairs)
 
 
 def _log_request(response: Response) -> None:

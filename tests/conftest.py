@@ -264,6 +264,35 @@ def count_queries(app):
         event.remove(engine, "before_cursor_execute", before)
 
 
+@contextmanager
+def sqlite_trace(app):
+    """Every statement SQLite runs inside the block, transaction control included.
+
+    SQLAlchemy's events do not see the BEGIN IMMEDIATE that careerprep.models.base sends to the
+    driver itself, so this listens on the connections: the pool is emptied first so that every
+    connection used inside the block is a traced one.
+    """
+    statements: list[str] = []
+
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.set_trace_callback(statements.append)
+
+    with app.app_context():
+        engine = db.engine
+    engine.dispose()
+    event.listen(engine, "connect", on_connect)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "connect", on_connect)
+        engine.dispose()
+
+
+def transaction_control(statements: list[str]) -> list[str]:
+    """The BEGIN / COMMIT / ROLLBACK statements of a trace, in order."""
+    return [s for s in statements if s.split(None, 1)[0].upper() in {"BEGIN", "COMMIT", "ROLLBACK"}]
+
+
 def reveal_url(html: str) -> str:
     """The "Show answer" link on a card front."""
     match = re.search(r'id="reveal"[^>]*href="([^"]+)"|href="([^"]+)"[^>]*id="reveal"', html)

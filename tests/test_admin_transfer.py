@@ -255,7 +255,7 @@ BAD_FILES = [
         b"role: x", "bank.exe", "bank.exe: unsupported file type; use .yaml, .yml, .json or .csv", id="ext"
     ),
     pytest.param(b"role: x", "bank", "bank: unsupported file type", id="no-extension"),
-    pytest.param(b"[" * 5000, "bank.json", "bank.json: nested too deeply", id="deep-json"),
+    pytest.param(b"[" * 5000, "bank.json", "bank.json: nested more than 32 levels deep", id="deep-json"),
     pytest.param(
         csv_bytes([{**csv_row(), "surprise": "x"}], header=(*COLUMNS, "surprise")),
         "bank.csv",

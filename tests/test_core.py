@@ -127,12 +127,14 @@ def test_nul_bytes_are_refused_before_any_query(app, client, where):
     assert response.status_code == 400
 
 
-def test_nul_bytes_in_a_json_body_are_refused(client):
+def test_a_json_body_is_never_read_into_a_form(client):
+    """Forms read form-encoded bodies only: a JSON body (here with a NUL) counts as an empty form."""
     import json
 
     body = json.dumps({"email": "a\x00@example.com", "password": "whatever password"})
     response = client.post("/auth/login", data=body, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert "Enter your email and password." in response.get_data(as_text=True)
 
 
 def test_theme_toggle_for_a_visitor_is_kept_in_the_session(client):

@@ -11,13 +11,22 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from careerprep.extensions import db
 from careerprep.models import CardState, Review, User, write_transaction
 from careerprep.reviews import verify
-from tests.conftest import PASSWORD, bank_dict, load_bank, rating_token, reveal_url, schema_changed
+from tests.conftest import (
+    PASSWORD,
+    bank_dict,
+    load_bank,
+    rating_token,
+    reveal_url,
+    schema_changed,
+    sqlite_trace,
+    transaction_control,
+)
 from tests.e2e_support import live_server
 from tests.http_client import Browser, reveal
 from tests.http_client import rating_token as live_token
@@ -112,32 +121,28 @@ def test_sqlite_connection_settings(sqlite_app):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
-def test_writes_begin_immediate_and_reads_deferred(sqlite_app, client, user):
-    with sqlite_app.app_context():
-        engine = db.engine
-    begins: list[str] = []
+def begins(statements: list[str]) -> list[str]:
+    return [s for s in transaction_control(statements) if s.startswith("BEGIN")]
 
-    def spy(conn, cursor, statement, *args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
 
-    event.listen(engine, "before_cursor_execute", spy)
-    try:
+def test_reads_take_no_transaction_and_writes_begin_immediate(sqlite_app, client, user):
+    """Write intent comes from what a request writes: reads run outside any transaction (no lock is
+    held between them) and the first write begins IMMEDIATE, whatever the HTTP method."""
+    with sqlite_trace(sqlite_app) as statements:
         client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
-        assert begins and set(begins) == {"BEGIN IMMEDIATE"}
-        begins.clear()
+        assert begins(statements) == ["BEGIN IMMEDIATE"]  # the sign-in row, once the password checked
+        first_write = next(i for i, s in enumerate(statements) if s.startswith("BEGIN"))
+        assert any("FROM user" in s or 'FROM "user"' in s for s in statements[:first_write])
+        statements.clear()
         client.get("/roles")
-        assert begins and set(begins) == {"BEGIN"}
-        # The dashboard reads in a deferred transaction; storing its roll-up of closed days is a
-        # second, IMMEDIATE one (a SQLite reader must not turn into a writer); then it only reads.
-        begins.clear()
+        assert begins(statements) == []
+        # The dashboard only reads; storing its roll-up of closed days is one IMMEDIATE write.
+        statements.clear()
         client.get("/dashboard")
-        assert begins == ["BEGIN", "BEGIN IMMEDIATE"]
-        begins.clear()
+        assert begins(statements) == ["BEGIN IMMEDIATE"]
+        statements.clear()
         client.get("/dashboard")
-        assert begins == ["BEGIN"]
-    finally:
-        event.remove(engine, "before_cursor_execute", spy)
+        assert begins(statements) == []
 
 
 def _hold_write_lock(app, seconds: float, started: threading.Event) -> None:
@@ -184,31 +189,22 @@ def test_a_writer_gives_up_when_the_lock_is_never_released(sqlite_app, user, mon
 
 
 def test_a_rating_holds_the_write_lock_only_until_it_commits(sqlite_app, logged_in):
-    """The next card after a rating is read in a deferred transaction, outside the write lock."""
+    """The rating is one IMMEDIATE transaction; the next card is read after it, outside any."""
     load_bank(sqlite_app, n_questions=3)
-    with sqlite_app.app_context():
-        engine = db.engine
     back = logged_in.get(
         reveal_url(logged_in.get("/roles/test-role/drill").get_data(as_text=True)),
         headers={"HX-Request": "true"},
     ).get_data(as_text=True)
-    begins: list[str] = []
-
-    def spy(conn, cursor, statement, *args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
-    event.listen(engine, "before_cursor_execute", spy)
-    try:
+    with sqlite_trace(sqlite_app) as statements:
         response = logged_in.post(
             "/roles/test-role/drill",
             data={"token": rating_token(back), "rating": "3"},
             headers={"HX-Request": "true"},
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", spy)
     assert response.status_code == 200 and "Rated Good" in response.get_data(as_text=True)
-    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]  # the rating's writer, then the next card's reader
+    assert transaction_control(statements) == ["BEGIN IMMEDIATE", "COMMIT"]
+    commit = statements.index("COMMIT")
+    assert any("card_state" in s for s in statements[commit + 1 :])  # the next card, read after it
     with sqlite_app.app_context():
         assert db.session.scalar(db.select(db.func.count(Review.id))) == 1
 
@@ -271,7 +267,9 @@ def test_same_token_submitted_at_once_records_once(server, app_config):
     assert with_state == 1
 
 
-def test_two_tabs_rating_one_card_serialize(server, app_config):
+def test_tabs_rating_one_card_at_once_record_one_rating(server, app_config):
+    """Eight tabs show the same card and rate it at once: the ratings serialize, the first is
+    recorded, and the seven stale ones are refused (the card changed since they showed it)."""
     browser = signed_in_browser(server, "tabs@example.com")
     tokens = []
     for _ in range(8):  # eight tabs showing the same first card
@@ -285,15 +283,16 @@ def test_two_tabs_rating_one_card_serialize(server, app_config):
 
     with ThreadPoolExecutor(8) as pool:
         replies = list(pool.map(submit, tokens))
-    assert [r.status for r in replies] == [200] * 8
+    assert sorted(r.status for r in replies) == [200] + [409] * 7
+    assert sum("already rated in another tab" in r.text for r in replies) == 7
     from careerprep import create_app
 
     app = create_app(app_config)
     try:
         with app.app_context():
-            assert db.session.scalar(db.select(db.func.count(Review.id))) == 8
+            assert db.session.scalar(db.select(db.func.count(Review.id))) == 1
             state = db.session.scalar(db.select(CardState))
-            assert state.reps == 8
+            assert state.reps == 1
             checked, drifts = verify()
             assert (checked, drifts) == (1, [])
     finally:

@@ -7,7 +7,9 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,36 @@ def test_per_account_limit_stops_a_distributed_guess(gunicorn):
 
 def test_other_accounts_and_addresses_are_not_affected(gunicorn):
     assert attempt(gunicorn, "someone-else@example.com", "192.0.2.44") == 422
+
+
+def test_a_burst_of_wrong_passwords_across_workers_is_checked_ten_times(gunicorn):
+    """Sixteen at once, spread over both workers: counted before the check, so ten are checked."""
+    browsers = [Browser(gunicorn, headers={"X-Forwarded-For": "198.51.100.99"}) for _ in range(16)]
+    for browser in browsers:
+        browser.get("/auth/login")
+    barrier = threading.Barrier(16)
+
+    def send(browser):
+        barrier.wait()
+        return browser.post(
+            "/auth/login", {"email": "burst@example.com", "password": "wrong password"}
+        ).status
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(send, browsers))
+    assert statuses.count(422) == 10 and statuses.count(429) == 6
+
+
+def test_htmx_redirect_to_a_unicode_next_is_served_by_gunicorn(gunicorn):
+    """gunicorn refuses a header value that is not Latin-1 with its own bare 500."""
+    browser = Browser(gunicorn, headers={"X-Forwarded-For": "192.0.2.77"})
+    browser.get("/")
+    reply = browser.post("/theme", {"theme": "dark", "next": "/\uff0fevil.example"}, htmx=True)
+    assert reply.status == 204
+    assert reply.headers["HX-Redirect"] == "/%EF%BC%8Fevil.example"
+
+
+def test_the_instance_has_its_own_control_socket(gunicorn):
+    port = gunicorn.rsplit(":", 1)[1]
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or os.path.join(os.path.expanduser("~"), ".gunicorn")
+    assert Path(runtime, f"careerprep-127.0.0.1_{port}.ctl").exists()

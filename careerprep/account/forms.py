@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, PasswordField, SelectField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..auth.forms import new_password_fields
 from ..auth.services import MAX_PASSWORD
+from ..forms import FiniteDecimalField, Form
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
     new, confirm = new_password_fields("New password", "Repeat new password", "new")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button-only form: CSRF protection for a one-click action."""
 
 
 TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """How you study: daily limits, retention, drafting, mock defaults and time zone."""
 
     new_per_day = IntegerField(
@@ -35,7 +35,7 @@ class SettingsForm(FlaskForm):
         "Maximum reviews per day (per role)",
         validators=[InputRequired("Enter a number."), NumberRange(1, 9999, "Use 1 to 9999.")],
     )
-    desired_retention = DecimalField(
+    desired_retention = FiniteDecimalField(
         "Desired retention",
         places=2,
         description="The chance you want of remembering a card when it comes back. Higher means "
@@ -63,7 +63,7 @@ class SettingsForm(FlaskForm):
     )
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     """Deleting the account: the password again and an explicit confirmation."""
 
     password = PasswordField(

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from flask import (
     Response,
+    abort,
     current_app,
     flash,
     make_response,
@@ -15,10 +16,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, logout_user
-from werkzeug.security import check_password_hash
 
-from ..auth.services import hash_password, other_sessions, revoke_sessions
-from ..extensions import db, limiter
+from .. import limits
+from ..auth.services import (
+    hash_password,
+    open_sign_ins,
+    password_matches,
+    revoke_sessions,
+    revoke_sign_in,
+)
+from ..extensions import db
 from ..htmx import redirect_to
 from ..models import utc_now, zone
 from . import bp
@@ -38,7 +45,8 @@ def _page(
         settings=settings or SettingsForm(obj=current_user, formdata=None),
         confirm=ConfirmForm(),
         delete_form=delete_form or DeleteAccountForm(prefix="delete", formdata=None),
-        others=other_sessions(current_user),
+        sign_ins=open_sign_ins(current_user),
+        tz=zone(current_user.timezone),
     )
     return make_response(html, status)
 
@@ -81,7 +89,7 @@ def password() -> Response:
     """Change the password (current one required); every other device is signed out."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not check_password_hash(current_user.password_hash, form.current.data):
+        if not _password_confirmed(form.current.data):
             form.current.errors.append("That is not your current password.")
         else:
             current_user.password_hash = hash_password(
@@ -106,6 +114,18 @@ def sign_out_others() -> Response:
     ended = revoke_sessions(current_user, keep_current=True)
     db.session.commit()
     flash(f"Signed out {ended} other device{'s' if ended != 1 else ''}.", "success")
+    return redirect_to(url_for("account.index"))
+
+
+@bp.post("/sessions/<int:session_id>/revoke")
+def revoke_session(session_id: int) -> Response:
+    """Sign out one other device; someone else's sign-in (or this one) is a 404."""
+    if not ConfirmForm().validate_on_submit():
+        return _page(status=400)
+    if not revoke_sign_in(current_user, session_id):
+        abort(404)
+    db.session.commit()
+    flash("That device is signed out.", "success")
     return redirect_to(url_for("account.index"))
 
 
@@ -138,24 +158,27 @@ def export_csv() -> Response:
 # -- deleting the account -------------------------------------------------------------------------
 
 
-def _delete_limit() -> str:
-    """The sign-in limit per address (AUTH_RATE_LIMIT), read when the request comes in."""
-    return current_app.config["AUTH_RATE_LIMIT"]
+def _password_confirmed(password: str) -> bool:
+    """Check the signed-in user's password, counting the attempt first (429 once over the limit).
 
-
-def _failed(response: Response) -> bool:
-    """Only refused attempts count against the limit (success is a 303, or 204 for htmx)."""
-    return response.status_code not in (204, 303)
+    A stolen session must not be able to guess the password at leisure (then change it, or delete
+    the account): the same limit as sign-in, per account, counted before the check.
+    """
+    key = f"user:{current_user.id}"
+    if not limits.consume("password-check", "AUTH_RATE_LIMIT", key):
+        abort(429)
+    if not password_matches(current_user.password_hash, password):
+        return False
+    limits.refund("password-check", "AUTH_RATE_LIMIT", key)
+    return True
 
 
 @bp.post("/delete")
-# It checks a password, so it is limited like a sign-in: a stolen session cannot guess at leisure.
-@limiter.limit(_delete_limit, deduct_when=_failed)
 def delete() -> Response:
     """Delete the account and every row of its data, after the password and a ticked box; sign out."""
     form = DeleteAccountForm(prefix="delete")
     if form.validate_on_submit():
-        if not check_password_hash(current_user.password_hash, form.password.data):
+        if not _password_confirmed(form.password.data):
             form.password.errors.append("That is not your password.")
         else:
             delete_account(current_user.id)

@@ -14,7 +14,7 @@ from werkzeug.routing import BuildError
 
 from ..extensions import db
 from ..models import AuditLog, zone
-from ..web import int_id
+from ..web import paginate, query_args
 from . import bp
 from .users import contains_pattern
 
@@ -140,8 +140,7 @@ def audit() -> Response:
     page = None
     rows: list[AuditRow] = []
     if not filters.errors:
-        number = int_id(request.args.get("page")) or 1
-        page = db.paginate(audit_query(filters), page=number, per_page=PER_PAGE, error_out=False)
+        page = paginate(audit_query(filters), PER_PAGE)
         tz = zone(tz_name)
         rows = [
             AuditRow(
@@ -159,7 +158,7 @@ def audit() -> Response:
         rows=rows,
         actions=_distinct(AuditLog.action),
         object_types=_distinct(AuditLog.object_type),
-        filter_args={name: request.args[name][:254] for name in FILTER_ARGS if request.args.get(name)},
+        filter_args=query_args(FILTER_ARGS, 254),
         tz_name=tz_name,
     )
     return make_response(html, 422 if filters.errors else 200)

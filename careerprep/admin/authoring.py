@@ -11,12 +11,13 @@ from ..extensions import db
 from ..htmx import redirect_to, render
 from ..models import CardState, MockItem, Question, QuestionSet, Report, Review, Role, utc_now
 from ..templating import render_markdown
-from ..web import int_id
+from ..web import int_id, paginate, query_args
 from . import bp
 from .forms import QuestionForm, ResolveForm, RoleForm, SetForm
 
 PER_PAGE = 25
 QUESTION_FIELDS = ("key", "prompt", "answer", "key_points", "category", "difficulty", "tags")
+QUESTION_FILTERS = ("q", "role", "category", "difficulty", "archived")
 
 
 def _page(template: str, status: int = 200, **context) -> Response:
@@ -267,11 +268,9 @@ def question_new(set_id: int) -> Response:
 def question_edit(question_id: int) -> Response:
     """Edit a question in place: its id stays, so everyone's progress on it is kept."""
     question = db.get_or_404(Question, question_id)
-    form = QuestionForm(obj=question)
-    if request.method == "GET":
-        form.key_points.data = "\n".join(question.key_points)
-        form.tags.data = ", ".join(question.tags)
-        form.difficulty.data = str(question.difficulty)
+    # A POST is read from the request alone: a field left out counts as empty, never as the stored
+    # value (which is a list for key points and tags, not the text the form edits).
+    form = QuestionForm() if request.method == "POST" else QuestionForm(data=QuestionForm.data_for(question))
     if form.validate_on_submit():
         if _key_taken(question.set_id, form.key.data, except_id=question.id):
             form.key.errors.append("This set already has a question with this key.")
@@ -379,15 +378,10 @@ def questions() -> Response:
         stmt = stmt.where(Question.archived.is_(False))
     elif archived == "only":
         stmt = stmt.where(Question.archived.is_(True))
-    page = db.paginate(
-        stmt.order_by(Role.title, QuestionSet.id, Question.position, Question.id),
-        per_page=PER_PAGE,
-        error_out=False,
-        count=True,
-    )
+    page = paginate(stmt.order_by(Role.title, QuestionSet.id, Question.position, Question.id), PER_PAGE)
     roles = db.session.scalars(db.select(Role).order_by(Role.title)).all()
     categories = db.session.scalars(db.select(Question.category).distinct().order_by(Question.category)).all()
-    filters = {k: v for k, v in args.items() if k != "page" and v}
+    filters = query_args(QUESTION_FILTERS)
     return render(
         "admin/questions.html",
         "admin/_question_results.html",
@@ -409,7 +403,7 @@ def reports() -> Response:
     stmt = db.select(Report).order_by(Report.created_at)
     if status in Report.STATUSES:
         stmt = stmt.where(Report.status == status)
-    page = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
+    page = paginate(stmt, PER_PAGE)
     return _page("admin/reports.html", page=page, report_status=status, form=ResolveForm())
 
 

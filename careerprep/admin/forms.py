@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from ..forms import strip_whitespace
+from ..forms import Form, strip_whitespace
 
 
-class UploadBankForm(FlaskForm):
+class UploadBankForm(Form):
     bank = FileField(
         "Question bank file",
         description="YAML or JSON in the bank format, up to 1 MiB.",
@@ -26,7 +25,7 @@ class UploadBankForm(FlaskForm):
 SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lowercase letters, digits and hyphens.")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     slug = StringField(
         "Slug",
         filters=[strip_whitespace],
@@ -42,14 +41,14 @@ class RoleForm(FlaskForm):
     )
 
 
-class SetForm(FlaskForm):
+class SetForm(Form):
     slug = StringField("Slug", filters=[strip_whitespace], validators=[DataRequired(), Length(max=80), SLUG])
     title = StringField("Title", filters=[strip_whitespace], validators=[DataRequired(), Length(max=120)])
     description = TextAreaField("Description", filters=[strip_whitespace], validators=[Length(max=2000)])
     published = BooleanField("Published (visible to learners)")
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     key = StringField(
         "Key",
         filters=[strip_whitespace],
@@ -85,6 +84,19 @@ class QuestionForm(FlaskForm):
     )
     tags = StringField("Tags, comma-separated", filters=[strip_whitespace], validators=[Length(max=500)])
 
+    @staticmethod
+    def data_for(question) -> dict:
+        """A stored question as the text the editor shows (key points one per line, tags by commas)."""
+        return {
+            "key": question.key,
+            "prompt": question.prompt,
+            "answer": question.answer,
+            "key_points": "\n".join(question.key_points),
+            "category": question.category,
+            "difficulty": str(question.difficulty),
+            "tags": ", ".join(question.tags),
+        }
+
     def point_list(self) -> list[str]:
         return [line.strip() for line in (self.key_points.data or "").splitlines() if line.strip()]
 
@@ -107,5 +119,5 @@ class QuestionForm(FlaskForm):
             raise ValidationError("Use at most 12 tags.")
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     note = TextAreaField("Note (optional)", filters=[strip_whitespace], validators=[Length(max=2000)])

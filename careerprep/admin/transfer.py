@@ -15,7 +15,6 @@ import zlib
 from pathlib import PurePath
 
 from flask import Response, abort, flash, make_response, render_template, request, send_file, url_for
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField
@@ -24,14 +23,15 @@ from ..banks import BankError, anki, formats, import_bank
 from ..banks.diff import diff_bank, record_import
 from ..errors import render_error
 from ..extensions import db
+from ..forms import Form
 from ..htmx import redirect_to
-from ..models import QuestionSet, Role
+from ..models import QuestionSet, Role, write_transaction
 from . import bp
 
 PAYLOAD_DAMAGED = "the file sent back from the preview is damaged; upload the file again"
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """The upload on the import page."""
 
     bank = FileField(
@@ -41,7 +41,7 @@ class ImportForm(FlaskForm):
     )
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(Form):
     """The preview's "Apply" form: the uploaded file again, compressed, and its name."""
 
     payload = HiddenField()
@@ -120,11 +120,13 @@ def import_apply() -> Response:
         if not form.validate_on_submit():
             raise BankError([PAYLOAD_DAMAGED])
         bank = formats.load(unpack(form.payload.data), filename)
-        changes = diff_bank(bank)
-        summary = import_bank(bank)
-        if changes.has_changes:
-            record_import(changes, filename, formats.format_for(filename))
-        db.session.commit()
+        # Parsed and validated first: only the comparison and the writes hold the write lock.
+        with write_transaction():
+            changes = diff_bank(bank)
+            summary = import_bank(bank)
+            if changes.has_changes:
+                record_import(changes, filename, formats.format_for(filename))
+            db.session.commit()
     except BankError as exc:
         db.session.rollback()
         return _import_page(ImportForm(), errors=exc.errors, status=422, filename=filename)

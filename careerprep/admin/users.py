@@ -12,8 +12,8 @@ from .. import audit
 from ..auth.services import revoke_sessions
 from ..extensions import db
 from ..htmx import is_htmx, redirect_to, render
-from ..models import Review, User
-from ..web import int_id
+from ..models import Review, User, write_transaction
+from ..web import paginate, query_args
 from . import bp
 
 PER_PAGE = 25
@@ -57,7 +57,7 @@ def review_stats(user_ids: list[int]) -> dict[int, tuple[int, datetime | None]]:
 
 def _list_args() -> dict[str, str]:
     """The users list's query string from this request (search, filters, page)."""
-    return {name: request.args[name][:MAX_QUERY] for name in LIST_ARGS if request.args.get(name)}
+    return query_args(LIST_ARGS, MAX_QUERY)
 
 
 def _list_url() -> str:
@@ -70,12 +70,7 @@ def _users_page(status: int = 200) -> Response:
     q = args.get("q", "").strip()[:MAX_QUERY]
     admins_only = args.get("admins") == "1"
     disabled_only = args.get("disabled") == "1"
-    page = db.paginate(
-        users_query(q, admins_only, disabled_only),
-        page=int_id(args.get("page")) or 1,
-        per_page=PER_PAGE,
-        error_out=False,
-    )
+    page = paginate(users_query(q, admins_only, disabled_only), PER_PAGE)
     list_args = _list_args()
     # Only the search box and page links target the results; a history restore needs the whole page.
     wants_results = request.htmx.target == RESULTS_ID and not request.htmx.history_restore_request
@@ -153,6 +148,7 @@ def _done(target: User, message: str, category: str = "success") -> Response:
 
 
 @bp.post("/users/<int:user_id>/admin")
+@write_transaction()
 def set_admin(user_id: int) -> Response:
     """Make a user an admin, or remove admin rights (never from the last active admin)."""
     action = request.form.get("action")
@@ -186,6 +182,7 @@ def set_admin(user_id: int) -> Response:
 
 
 @bp.post("/users/<int:user_id>/active")
+@write_transaction()
 def set_active(user_id: int) -> Response:
     """Disable an account (signing it out everywhere) or enable it again; passwords and progress stay."""
     action = request.form.get("action")

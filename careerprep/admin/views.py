@@ -8,7 +8,7 @@ from sqlalchemy import func
 from ..banks import BankError, import_bank, parse, validate
 from ..extensions import db
 from ..htmx import redirect_to
-from ..models import Question, QuestionSet, Role
+from ..models import Question, QuestionSet, Role, write_transaction
 from . import bp
 from .forms import UploadBankForm
 
@@ -55,10 +55,10 @@ def upload() -> Response:
     upload_file = form.bank.data
     try:
         bank = validate(parse(upload_file.read(), upload_file.filename or "upload"))
+    except BankError as exc:
+        return _page(form, errors=exc.errors, status=422)
+    with write_transaction():  # parsed and validated first: only the import holds the write lock
         summary = import_bank(bank)
         db.session.commit()
-    except BankError as exc:
-        db.session.rollback()
-        return _page(form, errors=exc.errors, status=422)
     flash(f"Imported “{bank['role']['title']}”: {summary}.", "success")
     return redirect_to(url_for("admin.index"))

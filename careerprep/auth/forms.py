@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from ..forms import strip_whitespace
+from ..forms import Form, strip_whitespace
 from .services import MAX_PASSWORD, MIN_PASSWORD, password_problem
 
 EMAIL_RE = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
@@ -24,19 +23,19 @@ def new_password_fields(label: str, confirm_label: str, name: str) -> tuple[Pass
     )
 
 
-def _password_rules(_form: FlaskForm, field: PasswordField) -> None:
+def _password_rules(_form: Form, field: PasswordField) -> None:
     problem = password_problem(field.data or "")
     if problem:
         raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", filters=[strip_whitespace], validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
     remember = BooleanField("Keep me signed in on this device")
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     display_name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
     email = EmailField(
         "Email",

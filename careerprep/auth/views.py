@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Response,
+    abort,
     current_app,
     flash,
     make_response,
@@ -15,8 +16,9 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from .. import limits
 from ..extensions import db, limiter
-from ..htmx import is_htmx, is_safe_next, redirect_to
+from ..htmx import is_htmx, redirect_to, safe_next
 from ..models import User
 from . import bp
 from .forms import LoginForm, RegisterForm
@@ -29,7 +31,7 @@ def _auth_limit() -> str:
 
 def _next_url() -> str:
     target = request.args.get("next") or request.form.get("next")
-    return target if is_safe_next(target) else url_for("catalog.roles")
+    return safe_next(target) or url_for("catalog.roles")
 
 
 def _start_session(user: User, remember: bool) -> None:
@@ -63,50 +65,44 @@ def register() -> Response | str:
         else:
             _start_session(user, remember=False)
             flash("Welcome to CareerPrep! Pick a role to start drilling.", "success")
-            return redirect_to(_next_url())
+            return limits.remember_device(redirect_to(_next_url()), email)
     status = 422 if form.is_submitted() else 200
     return make_response(render_template("auth/register.html", form=form), status)
 
 
-def _account_limit() -> str:
-    return current_app.config["AUTH_ACCOUNT_RATE_LIMIT"]
-
-
-def _account_key() -> str:
-    """Rate-limit key for the account being tried, whatever address the attempt comes from."""
-    return "account:" + normalise_email(request.form.get("email", ""))[:254]
-
-
-def _failed(response: Response) -> bool:
-    """Only failed sign-ins count against the limits (success is a 303, or 204 for htmx)."""
-    return response.status_code not in (204, 303)
-
-
 @bp.route("/login", methods=["GET", "POST"])
-# override_defaults=False: both limits apply (by default each decorator replaces the one below it).
-@limiter.limit(_auth_limit, methods=["POST"], deduct_when=_failed, override_defaults=False)
-@limiter.limit(
-    _account_limit, methods=["POST"], deduct_when=_failed, key_func=_account_key, override_defaults=False
-)
 def login() -> Response | str:
-    """Sign in; an unknown email and a wrong password get the same message."""
+    """Sign in; an unknown email and a wrong password get the same message.
+
+    Each attempt is counted before the password is checked (careerprep.limits): per address, and per
+    account unless this browser has signed in to that account before.
+    """
     if current_user.is_authenticated:
         return redirect_to(_next_url())
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data, current_app.config["PASSWORD_HASH_METHOD"])
+        email = normalise_email(form.email.data)
+        address = limits.client_address()
+        per_account = not limits.known_device(email)
+        if not limits.consume("login", "AUTH_RATE_LIMIT", address) or (
+            per_account and not limits.consume("login-account", "AUTH_ACCOUNT_RATE_LIMIT", email)
+        ):
+            abort(429)
+        user = authenticate(email, form.password.data, current_app.config["PASSWORD_HASH_METHOD"])
         if user is not None:
+            limits.refund("login", "AUTH_RATE_LIMIT", address)
+            if per_account:
+                limits.refund("login-account", "AUTH_ACCOUNT_RATE_LIMIT", email)
             _start_session(user, remember=form.remember.data)  # commits a rehashed password too
-            return redirect_to(_next_url())
+            return limits.remember_device(redirect_to(_next_url()), email)
         error = "Email or password is incorrect."
     elif form.is_submitted():
         error = "Enter your email and password."
     status = 422 if form.is_submitted() else 200
-    next_target = request.args.get("next", "")
     return make_response(
         render_template(
-            "auth/login.html", form=form, error=error, next=next_target if is_safe_next(next_target) else ""
+            "auth/login.html", form=form, error=error, next=safe_next(request.args.get("next"), "")
         ),
         status,
     )
@@ -128,7 +124,7 @@ def unauthorized() -> Response:
     """Send anonymous users to sign in; htmx gets an HX-Redirect instead of a swapped page."""
     target = request.full_path if request.method == "GET" else request.path
     target = target.rstrip("?")
-    url = url_for("auth.login", next=target if is_safe_next(target) else None)
+    url = url_for("auth.login", next=safe_next(target))
     if not is_htmx():
         flash("Please sign in to continue.", "info")
     return redirect_to(url)

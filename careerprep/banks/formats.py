@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,7 +33,7 @@ import yaml
 
 from ..extensions import db
 from ..models import Question, QuestionSet
-from . import BankError, parse, validate
+from . import MAX_DEPTH, BankError, parse, too_deep, validate
 
 MAX_BYTES = 1024 * 1024
 MAX_QUESTIONS = 2000
@@ -149,12 +150,29 @@ def _object(pairs: list[tuple[str, Any]]) -> _Pairs:
     return obj
 
 
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def check_json_depth(text: str, name: str) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH before parsing it: one linear scan of the brackets."""
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise too_deep(name)
+        elif bracket in "]}":
+            depth -= 1
+
+
 def _parse_json(text: str, name: str) -> Any:
     """Parse JSON strictly: syntax errors by line and column, duplicate keys by item and field."""
 
     def no_constant(value: str) -> None:
         raise ValueError(f"{value} is not allowed")
 
+    check_json_depth(text, name)
     try:
         data = json.loads(text, object_pairs_hook=_object, parse_constant=no_constant)
     except json.JSONDecodeError as exc:
@@ -192,6 +210,12 @@ class _RowMap:
         self.role_row = 2
         self.set_rows: list[int] = []  # first row of each set
         self.question_rows: list[list[int]] = []  # row of each question, per set
+
+
+def _some(names: list[str], shown: int = 20) -> str:
+    """Names for a message: the first `shown` (each cut to 40 characters), then how many more."""
+    text = ", ".join(name[:40] for name in names[:shown])
+    return text + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
 
 
 def _cell_error(row: int, column: str, cell: str) -> str | None:
@@ -232,13 +256,13 @@ def _csv_to_data(text: str, name: str) -> tuple[dict, _RowMap]:
     errors = []
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
-        errors.append(f"row 1: unknown columns: {', '.join(unknown)} (expected: {', '.join(CSV_COLUMNS)})")
+        errors.append(f"row 1: unknown columns: {_some(unknown)} (expected: {', '.join(CSV_COLUMNS)})")
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         errors.append(f"row 1: missing columns: {', '.join(missing)}")
-    repeated = sorted({h for h in header if header.count(h) > 1})
+    repeated = sorted(h for h, n in Counter(header).items() if n > 1)
     if repeated:
-        errors.append(f"row 1: columns appear more than once: {', '.join(repeated)}")
+        errors.append(f"row 1: columns appear more than once: {_some(repeated)}")
     if errors:
         raise BankError(errors)
     body = [(n, r) for n, r in records[1:] if any(cell.strip() for cell in r)]  # skip blank lines

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
-from ..htmx import is_safe_next, redirect_to
+from ..htmx import redirect_to, safe_next
 from . import bp
 
 
@@ -53,4 +53,4 @@ def theme() -> Response:
     else:
         session["theme"] = chosen
     target = request.form.get("next", "")
-    return redirect_to(target if is_safe_next(target) else url_for("core.index"))
+    return redirect_to(safe_next(target) or url_for("core.index"))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import Form
 
 MAX_QUESTIONS = 15
 MAX_MINUTES = 30
 
 
-class MockForm(FlaskForm):
+class MockForm(Form):
     questions = IntegerField(
         "Number of questions",
         description=f"1 to {MAX_QUESTIONS}.",

@@ -5,10 +5,11 @@ One module per area; everything is importable from `careerprep.models`.
 
 from .admin import AuditLog, Report
 from .base import (
-    WRITE_INTENT,
+    TX_MODE,
     UTCDateTime,
     as_utc,
     register_engine_hooks,
+    snapshot,
     utc_now,
     write_transaction,
     zone,
@@ -21,7 +22,7 @@ from .users import User, UserSession
 __all__ = [
     "DROP_REVIEW_TRIGGERS",
     "REVIEW_TRIGGERS",
-    "WRITE_INTENT",
+    "TX_MODE",
     "ActivityDay",
     "AuditLog",
     "CardFlag",
@@ -39,6 +40,7 @@ __all__ = [
     "UserSession",
     "as_utc",
     "register_engine_hooks",
+    "snapshot",
     "utc_now",
     "write_transaction",
     "zone",

@@ -63,4 +63,6 @@ class UserSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # When the sign-in was last used (moved at most once an hour); idle sign-ins expire (SESSION_IDLE_DAYS).
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utc_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

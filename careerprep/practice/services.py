@@ -29,6 +29,7 @@ from ..models import (
     UTCDateTime,
     as_utc,
     utc_now,
+    write_transaction,
     zone,
 )
 from ..queries import (
@@ -41,6 +42,7 @@ from ..queries import (
     recall_at,
     visible_questions,
 )
+from ..reviews import LEECH_LAPSES, rebuild_card
 
 # Like Anki's learn-ahead limit: with nothing else to do, learning cards due this soon are shown.
 LEARN_AHEAD = timedelta(minutes=20)
@@ -450,10 +452,20 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="review-token")
 
 
-def issue_token(user: User, question: Question, now: datetime) -> str:
-    """A signed, one-time token for this showing of a card (who, which card, when shown)."""
+def issue_token(user: User, question: Question, now: datetime, state: CardState | None = None) -> str:
+    """A signed, one-time token for this showing of a card (who, which card, when shown, its version).
+
+    The version is the card's review count when shown: a rating from a tab that showed an older
+    version (the card was rated since in another tab) is refused instead of applied on top.
+    """
     return _serializer().dumps(
-        {"u": user.id, "q": question.id, "n": secrets.token_hex(16), "t": int(now.timestamp() * 1000)}
+        {
+            "u": user.id,
+            "q": question.id,
+            "n": secrets.token_hex(16),
+            "t": int(now.timestamp() * 1000),
+            "v": state.reps if state is not None else 0,
+        }
     )
 
 
@@ -462,6 +474,7 @@ class Token:
     question_id: int
     nonce: str
     shown_at_ms: int
+    version: int | None = None  # the card's reps when shown; None: no check (mock interviews)
 
 
 def read_token(raw: str | None, user: User) -> Token | None:
@@ -475,7 +488,8 @@ def read_token(raw: str | None, user: User) -> Token | None:
     if not isinstance(data, dict) or data.get("u") != user.id:
         return None
     try:
-        return Token(int(data["q"]), str(data["n"]), int(data["t"]))
+        version = None if data.get("v") is None else int(data["v"])
+        return Token(int(data["q"]), str(data["n"]), int(data["t"]), version)
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -485,9 +499,7 @@ class RatingResult:
     review: Review | None
     duplicate: bool
     leech: bool = False
-
-
-from ..reviews import LEECH_LAPSES  # noqa: E402  (one threshold for flagging and undo)
+    stale: bool = False  # the card was rated since this token's showing (another tab): nothing recorded
 
 
 def suggest_rating(covered: int, total: int, answer_seconds: float | None = None) -> int:
@@ -534,62 +546,88 @@ def record_rating(
     `due_cap` (the day before an interview) keeps the next review from falling after the interview.
     """
     for _attempt in range(3):
-        # No look-up first: the unique token makes a repeated submit fail at insert, checked below.
-        state = db.session.scalar(_LOCK_CARD, {"user_id": user.id, "question_id": question.id})
-        # Read the clock only once the card is locked: ratings that waited for the lock then carry
-        # later times, so the log's time order is the order the state changes were applied.
-        now = utc_now()
-        card = scheduling.to_card(question.id, state, now)
-        outcome = scheduling.review(user_scheduler(user), card, rating, now)
-        prev_state = state.state if state is not None else 0
-        if state is None:
-            state = CardState(user_id=user.id, question_id=question.id, introduced_at=now)
-            db.session.add(state)
-        scheduling.apply(state, outcome)
-        if due_cap is not None and state.due > due_cap:
-            state.due = max(due_cap, now)
-        leech = outcome.lapsed and state.lapses >= LEECH_LAPSES
-        if leech:
-            _flag(user.id, question.id, suspended=True, leech=True)
-        limit_ms = current_app.config["MAX_ANSWER_SECONDS"] * 1000
-        duration = min(max(0, int(now.timestamp() * 1000) - token.shown_at_ms), limit_ms)
-        review = Review(
-            user_id=user.id,
-            question_id=question.id,
-            token=token.nonce,
-            rating=rating,
-            reviewed_at=now,
-            duration_ms=duration,
-            state=state.state,
-            step=state.step,
-            stability=state.stability,
-            difficulty=state.difficulty,
-            due=state.due,
-            interval_seconds=int((state.due - now).total_seconds()),
-            draft=(draft or "").strip()[:MAX_DRAFT] or None,
-            covered=sorted(set(covered)) if covered is not None else None,
-            key_point_count=len(question.key_points) if covered is not None else None,
-            mode=mode,
-            prev_state=prev_state,
-        )
-        db.session.add(review)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # This token was recorded already (a repeat submit), or another request created this
-            # card first: tell the two apart and try again in the second case.
-            db.session.rollback()
-            if db.session.scalar(db.select(Review.id).filter_by(token=token.nonce)) is not None:
-                return RatingResult(None, duplicate=True)
-            continue
-        return RatingResult(review, duplicate=False, leech=leech)
+        with write_transaction():
+            result = _apply_rating(user, question, token, rating, draft, covered, mode, due_cap)
+        if result is not None:
+            return result
     return RatingResult(None, duplicate=True)
+
+
+def _already_recorded(nonce: str) -> bool:
+    return db.session.scalar(db.select(Review.id).filter_by(token=nonce)) is not None
+
+
+def _apply_rating(
+    user: User,
+    question: Question,
+    token: Token,
+    rating: int,
+    draft: str | None,
+    covered: list[int] | None,
+    mode: str,
+    due_cap: datetime | None,
+) -> RatingResult | None:
+    """One attempt of record_rating, in its write transaction; None when it must be tried again."""
+    # No look-up first: the unique token makes a repeated submit fail at insert, checked below.
+    state = db.session.scalar(_LOCK_CARD, {"user_id": user.id, "question_id": question.id})
+    if token.version is not None and (state.reps if state is not None else 0) != token.version:
+        # Rated since this card was shown: a repeat of that rating, or another tab's (stale) one.
+        duplicate = _already_recorded(token.nonce)
+        db.session.commit()  # nothing was changed: end the transaction, keep the loaded objects
+        return RatingResult(None, duplicate=duplicate, stale=not duplicate)
+    # Read the clock only once the card is locked: ratings that waited for the lock then carry
+    # later times, so the log's time order is the order the state changes were applied.
+    now = utc_now()
+    card = scheduling.to_card(question.id, state, now)
+    outcome = scheduling.review(user_scheduler(user), card, rating, now)
+    prev_state = state.state if state is not None else 0
+    if state is None:
+        state = CardState(user_id=user.id, question_id=question.id, introduced_at=now)
+        db.session.add(state)
+    scheduling.apply(state, outcome)
+    if due_cap is not None and state.due > due_cap:
+        state.due = max(due_cap, now)
+    leech = outcome.lapsed and state.lapses >= LEECH_LAPSES
+    if leech:
+        set_flag(user.id, question.id, suspended=True, leech=True)
+    limit_ms = current_app.config["MAX_ANSWER_SECONDS"] * 1000
+    duration = min(max(0, int(now.timestamp() * 1000) - token.shown_at_ms), limit_ms)
+    review = Review(
+        user_id=user.id,
+        question_id=question.id,
+        token=token.nonce,
+        rating=rating,
+        reviewed_at=now,
+        duration_ms=duration,
+        state=state.state,
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=state.due,
+        interval_seconds=int((state.due - now).total_seconds()),
+        draft=(draft or "").strip()[:MAX_DRAFT] or None,
+        covered=sorted(set(covered)) if covered is not None else None,
+        key_point_count=len(question.key_points) if covered is not None else None,
+        mode=mode,
+        prev_state=prev_state,
+    )
+    db.session.add(review)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # This token was recorded already (a repeat submit), or another request created this
+        # card first: tell the two apart and try again in the second case.
+        db.session.rollback()
+        if _already_recorded(token.nonce):
+            return RatingResult(None, duplicate=True)
+        return None
+    return RatingResult(review, duplicate=False, leech=leech)
 
 
 MAX_DRAFT = 20_000
 
 
-def _flag(user_id: int, question_id: int, **values) -> CardFlag:
+def set_flag(user_id: int, question_id: int, **values) -> CardFlag:
     """Set suspend / bury / leech marks on a card, creating its flag row if needed."""
     flag = db.session.scalar(db.select(CardFlag).filter_by(user_id=user_id, question_id=question_id))
     if flag is None:
@@ -605,3 +643,28 @@ def interval_previews(user: User, question: Question, state: CardState | None, n
     card = scheduling.to_card(question.id, state, now)
     previews = scheduling.previews(user_scheduler(user), card, now)
     return {r: scheduling.format_interval(d) for r, d in previews.items()}
+
+
+def undo_rating(user_id: int, review_id: int) -> str:
+    """Remove the user's review and restore its card's state exactly (a replay of the log without it).
+
+    Refused when the card was rated again since: undo the later rating first. Returns what happened.
+    """
+    with write_transaction():
+        review = db.session.get(Review, review_id)
+        if review is None or review.user_id != user_id:
+            return "Nothing to undo."
+        later = db.session.scalar(
+            db.select(func.count(Review.id)).where(
+                Review.user_id == user_id, Review.question_id == review.question_id, Review.id > review.id
+            )
+        )
+        if later:
+            return "That card was rated again since; undo the later rating first."
+        label = scheduling.RATING_LABELS[review.rating]
+        question_id = review.question_id
+        db.session.delete(review)
+        db.session.flush()
+        rebuild_card(user_id, question_id)
+        db.session.commit()
+    return f"Undid {label}."

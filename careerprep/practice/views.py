@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func
 
 from ..catalog.views import role_page
 from ..extensions import db
-from ..htmx import is_htmx, is_safe_next, redirect_to, render
+from ..htmx import is_htmx, redirect_to, render, safe_next
 from ..models import (
     CardFlag,
     CardState,
@@ -26,7 +26,6 @@ from ..models import (
     zone,
 )
 from ..queries import SLUG, USER, day_start, role_is_visible, visible_questions, visible_role_and_plan
-from ..reviews import rebuild_card
 from ..scheduling import RATING_LABELS
 from ..web import int_id
 from . import bp
@@ -43,7 +42,9 @@ from .services import (
     read_token,
     readiness,
     record_rating,
+    set_flag,
     suggest_rating,
+    undo_rating,
 )
 
 UNDO_DEPTH = 20
@@ -140,7 +141,7 @@ def _render_card(
     now = utc_now()
     _touch_session(role, now)
     item = next_card(current_user, role, now, mode, filters, plan)
-    token = issue_token(current_user, item.question, now) if item.question else None
+    token = issue_token(current_user, item.question, now, item.state) if item.question else None
     return render(
         "practice/drill.html",
         "practice/_card.html",
@@ -264,7 +265,13 @@ def rate(slug: str) -> Response:
     if result.review is not None:
         stack = session.get("undo", [])
         session["undo"] = (stack + [result.review.id])[-UNDO_DEPTH:]
-    if result.duplicate:
+    status = 200
+    if result.stale:
+        announce = (
+            "This card was already rated in another tab, so nothing was recorded. Here is your next card."
+        )
+        status = 409
+    elif result.duplicate:
         announce = "Already recorded. Next card."
     else:
         announce = f"Rated {RATING_LABELS[rating]}. Next card."
@@ -274,12 +281,11 @@ def rate(slug: str) -> Response:
             "then unsuspend it from its history page. " + announce
         )
     if not is_htmx():
-        if result.leech:
+        if result.leech or result.stale:
             flash(announce, "warning")
         return redirect_to(_drill_url(role, mode, filters))
     # The rating is committed: the next card only reads, outside SQLite's write lock.
-    with write_transaction(writes=False):
-        return _render_card(role, plan, mode, filters, announce=announce)
+    return _render_card(role, plan, mode, filters, announce=announce, status=status)
 
 
 def _covered(values: list[str], question: Question | None) -> list[int] | None:
@@ -314,25 +320,7 @@ def undo(slug: str) -> Response:
     if stack and wanted == stack[-1]:
         stack.pop()
         session["undo"] = stack
-        review = db.session.get(Review, wanted)
-        if review is not None and review.user_id == current_user.id:
-            later = db.session.scalar(
-                db.select(func.count(Review.id)).where(
-                    Review.user_id == current_user.id,
-                    Review.question_id == review.question_id,
-                    Review.id > review.id,
-                )
-            )
-            if later:
-                announce = "That card was rated again since; undo the later rating first."
-            else:
-                label = RATING_LABELS[review.rating]
-                question_id = review.question_id
-                db.session.delete(review)
-                db.session.flush()
-                rebuild_card(current_user.id, question_id)
-                db.session.commit()
-                announce = f"Undid {label}."
+        announce = undo_rating(current_user.id, wanted)
     if not is_htmx():
         flash(announce, "info")
         return redirect_to(_drill_url(role, mode, filters))
@@ -354,17 +342,16 @@ def flag(slug: str) -> Response:
     if question is None or action not in ("suspend", "bury"):
         abort(400)
     now = utc_now()
-    found = db.session.scalar(db.select(CardFlag).filter_by(user_id=current_user.id, question_id=question.id))
-    if found is None:
-        found = CardFlag(user_id=current_user.id, question_id=question.id, suspended=False, leech=False)
-        db.session.add(found)
-    if action == "suspend":
-        found.suspended = True
-        announce = "Card suspended. Unsuspend it from its history page."
-    else:
-        found.buried_until = day_start(current_user, now) + timedelta(days=1)
-        announce = "Card buried until tomorrow."
-    db.session.commit()
+    with write_transaction():
+        if action == "suspend":
+            set_flag(current_user.id, question.id, suspended=True)
+            announce = "Card suspended. Unsuspend it from its history page."
+        else:
+            set_flag(
+                current_user.id, question.id, buried_until=day_start(current_user, now) + timedelta(days=1)
+            )
+            announce = "Card buried until tomorrow."
+        db.session.commit()
     if not is_htmx():
         flash(announce, "info")
         return redirect_to(_drill_url(role, mode, filters))
@@ -519,23 +506,24 @@ def report(question_id: int) -> Response:
         abort(404)
     form = ReportForm()
     back = request.values.get("next", "")
-    back = back if is_safe_next(back) else url_for("catalog.role", slug=question.question_set.role.slug)
+    back = safe_next(back) or url_for("catalog.role", slug=question.question_set.role.slug)
     if form.validate_on_submit():
-        existing = db.session.scalar(
-            db.select(Report).filter_by(user_id=current_user.id, question_id=question.id, status="open")
-        )
-        if existing is None:
-            db.session.add(
-                Report(
-                    user_id=current_user.id,
-                    question_id=question.id,
-                    reason=form.reason.data,
-                    comment=form.comment.data or "",
-                )
+        with write_transaction():
+            existing = db.session.scalar(
+                db.select(Report).filter_by(user_id=current_user.id, question_id=question.id, status="open")
             )
-        else:  # one open report per person and question: update it rather than pile up
-            existing.reason, existing.comment = form.reason.data, form.comment.data or ""
-        db.session.commit()
+            if existing is None:
+                db.session.add(
+                    Report(
+                        user_id=current_user.id,
+                        question_id=question.id,
+                        reason=form.reason.data,
+                        comment=form.comment.data or "",
+                    )
+                )
+            else:  # one open report per person and question: update it rather than pile up
+                existing.reason, existing.comment = form.reason.data, form.comment.data or ""
+            db.session.commit()
         flash("Thanks: an admin will look at this question.", "success")
         return redirect_to(back)
     status = 422 if form.is_submitted() else 200

@@ -348,7 +348,7 @@ def rating_requests(database_url: str, data: Dataset, count: int) -> list[tuple[
     Consecutive requests go to different users and cards, so concurrent ratings rarely share a card.
     """
     from careerprep.models import utc_now
-    from careerprep.practice.services import issue_token, read_token
+    from careerprep.practice.rating import issue_token, read_token
 
     ratings = [rating for rating, weight in RATING_WEIGHTS for _ in range(weight)]
     out = []

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db, login_manager
-from .htmx import is_htmx
+from .htmx import alert
 
 log = logging.getLogger("careerprep.errors")
 
@@ -48,17 +48,14 @@ def render_error(status: int, detail: str | None = None) -> Response:
     title, message = MESSAGES.get(status, MESSAGES[500])
     if detail:
         message = detail
-    if is_htmx():
-        html = render_template("errors/_alert.html", title=title, message=message)
-        response = make_response(html, status)
-        response.headers["HX-Retarget"] = "#alerts"
-        response.headers["HX-Reswap"] = "innerHTML"
-    else:
+
+    def page() -> Response:
         html = render_template("errors/error.html", status=status, title=title, message=message)
-        response = make_response(html, status)
+        return make_response(html, status)
+
+    response = alert(status, title, message, page)
     if status in RETRY_AFTER:
         response.headers["Retry-After"] = str(RETRY_AFTER[status])
-    response.vary.add("HX-Request")
     return response
 
 

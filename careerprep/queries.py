@@ -6,13 +6,14 @@ index for `=` but not for `IS` (SQLite uses one for either).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
+from flask import abort
 from sqlalchemy import DateTime, Integer, Select, String, and_, bindparam, cast, false, func, literal, true
 from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import CardFlag, CardState, Question, QuestionSet, Role, RolePlan, User, UTCDateTime, zone
+from .models import CardFlag, CardState, Question, QuestionSet, Role, RolePlan, UTCDateTime
 
 # Bound parameters for the statements built once and run with values on every request (here, in the
 # catalogue, the drill and sign-in): one definition per name, so every statement types them alike.
@@ -93,16 +94,22 @@ def visible_role_and_plan(slug: str, user_id: int) -> tuple[Role | None, RolePla
     return (row[0], row[1]) if row else (None, None)
 
 
-def card_join(user_id: int):
-    """Join condition from Question to this user's CardState (for outer joins)."""
+def card_join(user_id):
+    """Join condition from Question to this user's CardState (a user id or the USER parameter)."""
     return and_(CardState.question_id == Question.id, CardState.user_id == user_id)
 
 
-def day_start(user: User, now: datetime) -> datetime:
-    """The start of the user's current local day, as a UTC instant."""
-    tz = zone(user.timezone)
-    local = now.astimezone(tz)
-    return datetime.combine(local.date(), time.min, tzinfo=tz).astimezone(now.tzinfo)
+def flag_join(user_id):
+    """Join condition from Question to this user's CardFlag (a user id or the USER parameter)."""
+    return and_(CardFlag.question_id == Question.id, CardFlag.user_id == user_id)
+
+
+def visible_role_or_404(slug: str) -> Role:
+    """A visible role by slug; anything else is a 404."""
+    role = visible_role(slug)
+    if role is None:
+        abort(404)
+    return role
 
 
 def not_flagged(user_id: int, now: datetime):

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from flask import current_app
 from fsrs import Card, Rating, Scheduler, State
 
-from .models import CardState, as_utc
+from .models import CardState, User, as_utc
 
 RATING_LABELS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 STATE_LABELS = {
@@ -23,6 +24,11 @@ REVIEW_STATE = int(State.Review)
 def scheduler(desired_retention: float = 0.9, fuzzing: bool = True) -> Scheduler:
     """A cached FSRS scheduler for one retention target (schedulers are immutable in use)."""
     return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzzing)
+
+
+def user_scheduler(user: User) -> Scheduler:
+    """The FSRS scheduler for this user's desired retention (fuzzing as configured)."""
+    return scheduler(float(user.desired_retention), current_app.config["FSRS_FUZZING"])
 
 
 def to_card(question_id: int, state: CardState | None, now: datetime) -> Card:

@@ -10,7 +10,10 @@ from flask import Flask
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from .banks.rules import DIFFICULTY_LABELS, MAX_TEXT
+from .practice.queue import MODES
 from .scheduling import RATING_LABELS, format_interval
+from .themes import theme_context
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
@@ -80,14 +83,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(plaintext, "plaintext")
     app.add_template_filter(format_interval, "interval")
     app.jinja_env.globals["RATING_LABELS"] = RATING_LABELS
-    from .practice.services import MODES
-
     app.jinja_env.globals["MODES"] = {**MODES, "mock": "Mock interview"}
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
-
-    @app.context_processor
-    def theme_context() -> dict:
-        from .core.views import THEMES, current_theme
-
-        theme = current_theme()
-        return {"theme": theme, "next_theme": THEMES[(THEMES.index(theme) + 1) % len(THEMES)]}
+    app.jinja_env.globals["DIFFICULTY_LABELS"] = DIFFICULTY_LABELS
+    app.jinja_env.globals["MAX_TEXT"] = MAX_TEXT
+    app.context_processor(theme_context)

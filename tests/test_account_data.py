@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from careerprep.account.data import csv_cell, deletions
 from careerprep.extensions import db
+from careerprep.localtime import zone
 from careerprep.models import (
     ActivityDay,
     CardFlag,
@@ -25,7 +26,6 @@ from careerprep.models import (
     RolePlan,
     User,
     UserSession,
-    zone,
 )
 from tests.conftest import PASSWORD, bank_dict, card_state, count_queries, load_bank, make_user
 

@@ -564,7 +564,7 @@ def test_health_check_reports_the_database_down(dead_database_app):
 def test_a_race_on_a_unique_row_is_a_409_not_a_500(app, logged_in, user, monkeypatch):
     """Two tabs save an interview date at once: the loser's insert hits the unique key. It is told
     so (409), and nothing is half-written."""
-    import careerprep.practice.views as practice_views
+    import careerprep.catalog.views as catalog_views
 
     load_bank(app)
     with app.app_context():
@@ -573,9 +573,9 @@ def test_a_race_on_a_unique_row_is_a_409_not_a_500(app, logged_in, user, monkeyp
             RolePlan(user_id=user.id, role_id=role_id, interview_date=utc_now().date() + timedelta(9))
         )
         db.session.commit()
-    real = practice_views.visible_role_and_plan
+    real = catalog_views.visible_role_and_plan
     # This request read the role before the other tab's plan existed.
-    monkeypatch.setattr(practice_views, "visible_role_and_plan", lambda slug, uid: (real(slug, uid)[0], None))
+    monkeypatch.setattr(catalog_views, "visible_role_and_plan", lambda slug, uid: (real(slug, uid)[0], None))
     response = logged_in.post(
         "/roles/test-role/plan", data={"interview_date": (utc_now() + timedelta(days=30)).date().isoformat()}
     )

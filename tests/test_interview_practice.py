@@ -10,7 +10,7 @@ import pytest
 
 from careerprep.extensions import db
 from careerprep.models import CardFlag, CardState, Question, Review, RolePlan, User
-from careerprep.practice.services import QUICK_SECONDS, suggest_rating
+from careerprep.practice.rating import QUICK_SECONDS, suggest_rating
 from careerprep.scheduling import format_interval
 from tests.conftest import (
     card_state,
@@ -497,7 +497,7 @@ def test_readiness_matches_fsrs(app, logged_in, user, bank):
             due=at,
         )
         expected[key] = sched.get_card_retrievability(card, at)
-    from careerprep.practice.services import readiness
+    from careerprep.plans import readiness
 
     with app.app_context():
         found_user = db.session.get(User, user.id)

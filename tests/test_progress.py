@@ -8,8 +8,10 @@ import pytest
 
 from careerprep.extensions import db
 from careerprep.models import ActivityDay, CardState, Question, Review, Role, User
-from careerprep.progress import services
-from careerprep.progress.services import longest_streak, streak_length
+from careerprep.progress import activity as activity_module
+from careerprep.progress.activity import activity, activity_days, longest_streak, streak_length
+from careerprep.progress.dashboard import dashboard as build_dashboard
+from careerprep.progress.role import role_progress
 from tests.conftest import card_state, count_queries, load_bank, rating_token, reveal_url
 
 # 11:30 on Wednesday 11 March 2026 in Kolkata (UTC+5:30): local days start at 18:30 UTC.
@@ -105,7 +107,7 @@ def history(app, user):
 
 def build(app, user):
     with app.app_context():
-        return services.dashboard(db.session.get(User, user.id), NOW)
+        return build_dashboard(db.session.get(User, user.id), NOW)
 
 
 def test_today_and_consistency_numbers(app, user, history):
@@ -158,7 +160,7 @@ def test_true_retention_and_rating_distribution(app, user, history):
 def test_role_competency_weakest_and_distribution(app, user, history):
     with app.app_context():
         found = db.session.get(User, user.id)
-        data = services.role_progress(found, db.session.scalar(db.select(Role)), NOW)
+        data = role_progress(found, db.session.scalar(db.select(Role)), NOW)
     alpha, beta = data.categories  # q-0, q-2, q-4 Alpha; q-1, q-3, q-5 Beta
     assert (alpha.category, alpha.total, alpha.new, alpha.learning, alpha.mastered) == ("Alpha", 3, 1, 0, 1)
     assert (beta.category, beta.total, beta.new, beta.learning, beta.mastered) == ("Beta", 3, 1, 2, 0)
@@ -287,8 +289,8 @@ def rollup_state(user_id):
 def test_rollup_holds_closed_days_and_matches_the_log(app, user, history):
     with app.app_context():
         me = db.session.get(User, user.id)
-        first = services.activity_days(me, NOW)
-        assert by_day(first) == by_day(services.activity(me, NOW))
+        first = activity_days(me, NOW)
+        assert by_day(first) == by_day(activity(me, NOW))
         boundary, zone_name, days = rollup_state(user.id)
         # Today (local Mar 11) stays live; every earlier study day is stored.
         assert boundary == datetime(2026, 3, 10, 18, 30, tzinfo=UTC) and zone_name == TZ
@@ -296,7 +298,7 @@ def test_rollup_holds_closed_days_and_matches_the_log(app, user, history):
         assert {date(2026, 3, 10), date(2026, 3, 9), date(2026, 3, 7), date(2026, 1, 10)} <= days
         # A second view reads the roll-up and the log since the boundary: the same figures.
         me = db.session.get(User, user.id)
-        assert by_day(services.activity_days(me, NOW)) == by_day(first)
+        assert by_day(activity_days(me, NOW)) == by_day(first)
         # Today's review is not in the roll-up: only the live part counts it.
         assert not db.session.scalar(
             db.select(ActivityDay.reviews).where(
@@ -307,15 +309,15 @@ def test_rollup_holds_closed_days_and_matches_the_log(app, user, history):
 
 def test_rollup_folds_in_the_days_closed_since(app, user, history):
     with app.app_context():
-        services.activity_days(db.session.get(User, user.id), NOW)
+        activity_days(db.session.get(User, user.id), NOW)
         later = NOW + timedelta(days=2)
         with db.session.begin_nested():
             db.session.add(add_review(user.id, history["q-5"], NOW + timedelta(hours=2), rating=2))
         db.session.commit()
         assert rollup_state(user.id)[0] is not None  # a review after the boundary keeps the roll-up
         me = db.session.get(User, user.id)
-        rows = services.activity_days(me, later)
-        assert by_day(rows) == by_day(services.activity(me, later))
+        rows = activity_days(me, later)
+        assert by_day(rows) == by_day(activity(me, later))
         boundary, _zone, days = rollup_state(user.id)
         assert boundary == datetime(2026, 3, 12, 18, 30, tzinfo=UTC)
         assert date(2026, 3, 11) in days  # yesterday's two reviews (Good and Hard), now closed
@@ -332,7 +334,7 @@ def test_rollup_folds_in_the_days_closed_since(app, user, history):
 @pytest.mark.parametrize("change", ["insert", "delete", "update"])
 def test_a_change_to_a_closed_day_clears_the_rollup_and_the_next_view_rebuilds_it(app, user, history, change):
     with app.app_context():
-        services.activity_days(db.session.get(User, user.id), NOW)
+        activity_days(db.session.get(User, user.id), NOW)
         assert rollup_state(user.id)[0] is not None
         old = db.select(Review.id).where(Review.user_id == user.id).order_by(Review.reviewed_at).limit(1)
         if change == "insert":  # a bulk insert (no ORM events): the trigger still sees it
@@ -349,8 +351,8 @@ def test_a_change_to_a_closed_day_clears_the_rollup_and_the_next_view_rebuilds_i
         db.session.commit()
         assert rollup_state(user.id)[0] is None
         me = db.session.get(User, user.id)
-        rebuilt = services.activity_days(me, NOW)
-        assert by_day(rebuilt) == by_day(services.activity(me, NOW))
+        rebuilt = activity_days(me, NOW)
+        assert by_day(rebuilt) == by_day(activity(me, NOW))
         assert rollup_state(user.id)[0] is not None
 
 
@@ -385,12 +387,12 @@ def test_rating_today_keeps_the_rollup(app, logged_in, user):
 
 def test_changing_time_zone_rebuilds_the_rollup_in_the_new_zone(app, user, history):
     with app.app_context():
-        services.activity_days(db.session.get(User, user.id), NOW)
+        activity_days(db.session.get(User, user.id), NOW)
         me = db.session.get(User, user.id)
         me.timezone = "America/Los_Angeles"
         db.session.commit()
-        rows = services.activity_days(me, NOW)
-        assert by_day(rows) == by_day(services.activity(me, NOW))
+        rows = activity_days(me, NOW)
+        assert by_day(rows) == by_day(activity(me, NOW))
         boundary, zone_name, days = rollup_state(user.id)
         assert zone_name == "America/Los_Angeles" and boundary == datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
         # 18:45 UTC on Mar 10 is 11:45 on Mar 10 in Los Angeles: today there, so not stored.
@@ -400,9 +402,9 @@ def test_changing_time_zone_rebuilds_the_rollup_in_the_new_zone(app, user, histo
 def test_a_stale_writer_does_not_overwrite_a_moved_boundary(app, user, history):
     with app.app_context():
         me = db.session.get(User, user.id)
-        services.activity_days(me, NOW)
+        activity_days(me, NOW)
         boundary, _zone, days = rollup_state(user.id)
         # A request that read before the roll-up was stored tries to store its own from scratch.
         me = db.session.get(User, user.id)
-        services._save_rollup(me, [], None, boundary, True)
+        activity_module._save_rollup(me, [], None, boundary, True)
         assert rollup_state(user.id) == (boundary, TZ, days)  # nothing replaced, nothing deleted

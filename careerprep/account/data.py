@@ -14,6 +14,7 @@ from sqlalchemy import Delete, Result, Select, and_, delete, func, or_, select
 
 from ..banks.formats import FORMULA_PREFIXES  # cells a spreadsheet would run as formulas
 from ..extensions import db
+from ..localtime import zone
 from ..models import (
     ActivityDay,
     CardFlag,
@@ -28,7 +29,6 @@ from ..models import (
     RolePlan,
     User,
     UserSession,
-    zone,
 )
 from ..scheduling import RATING_LABELS, STATE_LABELS
 

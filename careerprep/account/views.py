@@ -27,7 +27,8 @@ from ..auth.services import (
 )
 from ..extensions import db
 from ..htmx import redirect_to
-from ..models import utc_now, zone
+from ..localtime import zone
+from ..models import utc_now
 from . import bp
 from .data import delete_account, export_document, export_reviews_csv
 from .forms import ChangePasswordForm, ConfirmForm, DeleteAccountForm, SettingsForm
@@ -134,7 +135,7 @@ def revoke_session(session_id: int) -> Response:
 
 def _download(body: Iterator[str], mimetype: str, stem: str, extension: str) -> Response:
     """A streamed attachment named after the user's local date, kept out of every cache."""
-    day = utc_now().astimezone(zone(current_user.timezone)).date().isoformat()
+    day = current_user.local_today(utc_now()).isoformat()
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}-{day}.{extension}"'
     response.headers["Cache-Control"] = "no-store"

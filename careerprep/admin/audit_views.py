@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from flask import Response, current_app, make_response, render_template, request, url_for
+from flask import Response, make_response, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select
 from werkzeug.routing import BuildError
 
 from ..extensions import db
-from ..models import AuditLog, zone
+from ..localtime import start_of, zone
+from ..models import AuditLog
 from ..web import paginate, query_args
 from . import bp
 from .users import contains_pattern
 
 PER_PAGE = 50
 FILTER_ARGS = ("action", "actor", "object_type", "date_from", "date_to", "text")
-# object_type → (endpoint of its admin page, the id's URL argument); linked only if the endpoint exists.
+# object_type → (endpoint of its admin page, the id's URL argument).
 OBJECT_PAGES = {
     "question": ("admin.question_edit", "question_id"),
     "question_set": ("admin.set_edit", "set_id"),
@@ -52,11 +53,6 @@ class AuditRow(NamedTuple):
     details_json: str
 
 
-def _day_start(day: date, tz_name: str) -> datetime:
-    """Midnight at the start of `day` in the viewer's time zone, as UTC."""
-    return datetime.combine(day, time(), tzinfo=zone(tz_name)).astimezone(UTC)
-
-
 def parse_filters(args: dict, tz_name: str) -> AuditFilters:
     """Read the filters from a query string; dates are local days in `tz_name`, both ends inclusive."""
     filters = AuditFilters(
@@ -75,7 +71,7 @@ def parse_filters(args: dict, tz_name: str) -> AuditFilters:
         try:
             days[name] = date.fromisoformat(value)
             bound = days[name] + timedelta(days=1) if name == "date_to" else days[name]
-            utc = _day_start(bound, tz_name)
+            utc = start_of(bound, tz_name)
         except (ValueError, OverflowError):
             days.pop(name, None)
             filters.errors[name] = "Enter a date as YYYY-MM-DD, for example 2025-03-31."
@@ -110,7 +106,7 @@ def audit_query(filters: AuditFilters) -> Select:
 def object_url(entry: AuditLog) -> str | None:
     """The admin page of the object an entry is about, when the app has one (and the object may exist)."""
     page = OBJECT_PAGES.get(entry.object_type)
-    if page is None or page[0] not in current_app.view_functions or entry.action.endswith(".delete"):
+    if page is None or entry.action.endswith(".delete"):
         return None
     endpoint, id_arg = page
     values: dict = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, make_response, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import func, or_
+from sqlalchemy import false, func, or_, true
 
 from .. import audit
 from ..extensions import db
@@ -375,9 +375,9 @@ def questions() -> Response:
         stmt = stmt.where(Question.difficulty == int(difficulty))
     archived = args.get("archived", "no")
     if archived == "no":
-        stmt = stmt.where(Question.archived.is_(False))
+        stmt = stmt.where(Question.archived == false())
     elif archived == "only":
-        stmt = stmt.where(Question.archived.is_(True))
+        stmt = stmt.where(Question.archived == true())
     page = paginate(stmt.order_by(Role.title, QuestionSet.id, Question.position, Question.id), PER_PAGE)
     roles = db.session.scalars(db.select(Role).order_by(Role.title)).all()
     categories = db.session.scalars(db.select(Question.category).distinct().order_by(Question.category)).all()

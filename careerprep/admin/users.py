@@ -6,12 +6,12 @@ from datetime import datetime
 
 from flask import Response, abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, func, or_
+from sqlalchemy import Select, false, func, or_, true
 
 from .. import audit
 from ..auth.services import revoke_sessions
 from ..extensions import db
-from ..htmx import is_htmx, redirect_to, render
+from ..htmx import after_write, alert, redirect_to, render
 from ..models import Review, User, write_transaction
 from ..web import paginate, query_args
 from . import bp
@@ -37,9 +37,9 @@ def users_query(q: str = "", admins_only: bool = False, disabled_only: bool = Fa
             or_(User.email.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\"))
         )
     if admins_only:
-        stmt = stmt.where(User.is_admin.is_(True))
+        stmt = stmt.where(User.is_admin == true())
     if disabled_only:
-        stmt = stmt.where(User.is_active.is_(False))
+        stmt = stmt.where(User.is_active == false())
     return stmt.order_by(User.created_at.desc(), User.id.desc())
 
 
@@ -72,12 +72,12 @@ def _users_page(status: int = 200) -> Response:
     disabled_only = args.get("disabled") == "1"
     page = paginate(users_query(q, admins_only, disabled_only), PER_PAGE)
     list_args = _list_args()
-    # Only the search box and page links target the results; a history restore needs the whole page.
-    wants_results = request.htmx.target == RESULTS_ID and not request.htmx.history_restore_request
-    response = render(
+    # Only the search box and page links target the results; other htmx requests get the page.
+    return render(
         "admin/users.html",
-        "admin/_users_results.html" if wants_results else "admin/users.html",
+        "admin/_users_results.html",
         status=status,
+        target=RESULTS_ID,
         page=page,
         stats=review_stats([u.id for u in page.items]),
         q=q,
@@ -87,8 +87,6 @@ def _users_page(status: int = 200) -> Response:
         filter_args={k: v for k, v in list_args.items() if k != "page"},
         results_id=RESULTS_ID,
     )
-    response.vary.update(("HX-Target", "HX-History-Restore-Request"))
-    return response
 
 
 @bp.get("/users")
@@ -105,7 +103,7 @@ def _locked_target(user_id: int) -> tuple[User, int]:
     """
     active_admins = db.session.scalars(
         db.select(User.id)
-        .where(User.is_admin.is_(True), User.is_active.is_(True))
+        .where(User.is_admin == true(), User.is_active == true())
         .order_by(User.id)
         .with_for_update()
     ).all()
@@ -118,33 +116,30 @@ def _locked_target(user_id: int) -> tuple[User, int]:
 def _refuse(message: str) -> Response:
     """Nothing changed: 409 with the reason (in #alerts for htmx, on the users page otherwise)."""
     db.session.rollback()
-    if is_htmx():
-        html = render_template("errors/_alert.html", title="Not changed", message=message)
-        response = make_response(html, 409)
-        response.headers["HX-Retarget"] = "#alerts"
-        response.headers["HX-Reswap"] = "innerHTML"
-        response.vary.add("HX-Request")
-        return response
-    flash(message, "error")
-    return _users_page(status=409)
+
+    def page() -> Response:
+        flash(message, "error")
+        return _users_page(status=409)
+
+    return alert(409, "Not changed", message, page)
 
 
 def _done(target: User, message: str, category: str = "success") -> Response:
     """After a change (or a no-op): the updated row for htmx, else a 303 back to the same list."""
-    if is_htmx():
-        html = render_template(
-            "admin/_user_row.html",
-            u=target,
-            stats=review_stats([target.id]),
-            list_args=_list_args(),
-            message=message,
-            category=category,
+
+    def row() -> Response:
+        return make_response(
+            render_template(
+                "admin/_user_row.html",
+                u=target,
+                stats=review_stats([target.id]),
+                list_args=_list_args(),
+                message=message,
+                category=category,
+            )
         )
-        response = make_response(html)
-        response.vary.add("HX-Request")
-        return response
-    flash(message, category)
-    return redirect_to(_list_url())
+
+    return after_write(_list_url(), message, fragment=row, category=category)
 
 
 @bp.post("/users/<int:user_id>/admin")

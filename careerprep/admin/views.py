@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, make_response, render_template, url_for
-from sqlalchemy import func
+from sqlalchemy import false, func, true
 
 from ..banks import BankError, import_bank, parse, validate
 from ..extensions import db
@@ -19,8 +19,8 @@ def _overview() -> list[tuple[Role, list[tuple[QuestionSet, int, int]]]]:
         db.select(
             Role,
             QuestionSet,
-            func.count(Question.id).filter(Question.archived.is_(False)),
-            func.count(Question.id).filter(Question.archived.is_(True)),
+            func.count(Question.id).filter(Question.archived == false()),
+            func.count(Question.id).filter(Question.archived == true()),
         )
         .outerjoin(QuestionSet, QuestionSet.role_id == Role.id)
         .outerjoin(Question, Question.set_id == QuestionSet.id)

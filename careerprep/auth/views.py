@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import limits
 from ..extensions import db, limiter
-from ..htmx import is_htmx, redirect_to, safe_next
+from ..htmx import after_write, redirect_to, safe_next
 from ..models import User
 from . import bp
 from .forms import LoginForm, RegisterForm
@@ -124,7 +124,6 @@ def unauthorized() -> Response:
     """Send anonymous users to sign in; htmx gets an HX-Redirect instead of a swapped page."""
     target = request.full_path if request.method == "GET" else request.path
     target = target.rstrip("?")
-    url = url_for("auth.login", next=safe_next(target))
-    if not is_htmx():
-        flash("Please sign in to continue.", "info")
-    return redirect_to(url)
+    return after_write(
+        url_for("auth.login", next=safe_next(target)), "Please sign in to continue.", category="info"
+    )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import genanki
 from markupsafe import Markup, escape
+from sqlalchemy import false, true
 
 from ..extensions import db
 from ..models import Question, QuestionSet, Role
@@ -79,9 +80,9 @@ def deck_groups(role: Role, set_id: int | None = None) -> list[tuple[QuestionSet
         .join(Question, Question.set_id == QuestionSet.id)
         .where(
             QuestionSet.role_id == role.id,
-            QuestionSet.published.is_(True),
-            QuestionSet.archived.is_(False),
-            Question.archived.is_(False),
+            QuestionSet.published == true(),
+            QuestionSet.archived == false(),
+            Question.archived == false(),
         )
         .order_by(QuestionSet.id, Question.position, Question.id)
     )

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import yaml
+from sqlalchemy import false
 
 from ..extensions import db
 from ..models import Question, QuestionSet
@@ -375,7 +376,7 @@ def set_bank(qset: QuestionSet) -> dict:
     role = qset.role
     questions = db.session.scalars(
         db.select(Question)
-        .where(Question.set_id == qset.id, Question.archived.is_(False))
+        .where(Question.set_id == qset.id, Question.archived == false())
         .order_by(Question.position, Question.id)
     )
     return {

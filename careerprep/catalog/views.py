@@ -1,13 +1,18 @@
-"""Browse roles and see what each one covers."""
+"""Browse roles, see what each covers, set an interview date, download a role as an Anki deck."""
 
 from __future__ import annotations
 
-from flask import Response, abort, make_response, render_template
-from flask_login import current_user
+import io
 
+from flask import Response, abort, make_response, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from .. import plans
+from ..banks import anki
 from ..extensions import db
-from ..models import Role, RolePlan, utc_now, zone
-from ..queries import visible_role
+from ..htmx import after_write
+from ..models import Role, RolePlan, utc_now
+from ..queries import visible_role_and_plan, visible_role_or_404
 from . import bp
 from .services import catalogue, role_overview
 
@@ -25,30 +30,62 @@ def roles() -> str:
 @bp.get("/roles/<slug>")
 def role(slug: str) -> Response:
     """A role's summary, sets and categories, your progress, interview readiness, "Start drilling"."""
-    found = visible_role(slug)
-    if found is None:
-        abort(404)
-    return role_page(found)
+    found = visible_role_or_404(slug)
+    plan = None
+    if _user() is not None:
+        plan = db.session.scalar(db.select(RolePlan).filter_by(user_id=current_user.id, role_id=found.id))
+    return _role_page(found, plan)
 
 
-def role_page(role: Role, status: int = 200, plan_error: str | None = None) -> Response:
-    """Render a role page (also used to re-show it with an interview-date error)."""
-    from ..practice.services import prepare_pace, readiness
-
+def _role_page(
+    role: Role, plan: RolePlan | None, status: int = 200, plan_error: str | None = None
+) -> Response:
+    """Render a role page (also to show it again with an interview-date error)."""
     user, now = _user(), utc_now()
-    plan = ready = pace = None
-    if user is not None:
-        plan = db.session.scalar(db.select(RolePlan).filter_by(user_id=user.id, role_id=role.id))
-        if plan is not None and plan.interview_date > now.astimezone(zone(user.timezone)).date():
-            ready, pace = readiness(user, role, plan), prepare_pace(user, role, plan, now)
     html = render_template(
         "catalog/role.html",
         role=role,
         overview=role_overview(role, user, now),
         plan=plan,
-        readiness=ready,
-        pace=pace,
         plan_error=plan_error,
         now=now,
+        **plans.plan_context(user, role, plan, now),
     )
     return make_response(html, status)
+
+
+@bp.post("/roles/<slug>/plan")
+@login_required
+def plan(slug: str) -> Response:
+    """Set or clear the interview date for a role."""
+    role, existing = visible_role_and_plan(slug, current_user.id)
+    if role is None:
+        abort(404)
+    back = url_for("catalog.role", slug=role.slug)
+    raw = request.form.get("interview_date", "")
+    if request.form.get("action") == "clear" or not raw.strip():
+        plans.set_interview_date(current_user, role, existing, None)
+        db.session.commit()
+        return after_write(back, "Interview date cleared.", category="info")
+    chosen = plans.parse_interview_date(raw, current_user.local_today(utc_now()))
+    if chosen is None:
+        error = "Choose an interview date after today and within two years."
+        return _role_page(role, existing, status=422, plan_error=error)
+    plans.set_interview_date(current_user, role, existing, chosen)
+    db.session.commit()
+    return after_write(back, f"Interview date set to {chosen:%A %d %B %Y}.")
+
+
+@bp.get("/roles/<slug>/anki.apkg")
+@login_required
+def deck(slug: str) -> Response:
+    """Download a role's published questions as an Anki deck (.apkg), one subdeck per set."""
+    role = visible_role_or_404(slug)
+    data = anki.role_deck(role)
+    if data is None:
+        abort(404)
+    response = send_file(
+        io.BytesIO(data), mimetype=anki.MEDIA_TYPE, as_attachment=True, download_name=anki.deck_filename(role)
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
 from ..htmx import redirect_to, safe_next
+from ..themes import THEMES
 from . import bp
 
 
@@ -29,16 +30,6 @@ def healthz() -> tuple[Response, int]:
         db.session.rollback()
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok"), 200
-
-
-THEMES = ("system", "dark", "light")
-
-
-def current_theme() -> str:
-    """The theme to render: the user's saved choice, a visitor's session choice, or "system"."""
-    if current_user.is_authenticated:
-        return current_user.theme if current_user.theme in THEMES else "system"
-    return session.get("theme", "system")
 
 
 @bp.post("/theme")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Row, Select, case, exists, func, update
+from sqlalchemy import Row, Select, case, exists, func, true, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -19,7 +19,7 @@ from ..models import (
     User,
     write_transaction,
 )
-from ..practice.services import MAX_DRAFT, Token, record_rating, suggest_rating
+from ..practice.rating import MAX_DRAFT, Token, record_rating, suggest_rating, suggestions
 from ..queries import card_join, visible_questions
 from ..scheduling import RATING_LABELS
 
@@ -44,7 +44,7 @@ def role_categories(role_id: int) -> list[tuple[str, int]]:
 def _candidates(user: User, role_id: int) -> Select:
     """The role's questions this user has not suspended, least studied first (ties at random)."""
     suspended = db.select(CardFlag.question_id).where(
-        CardFlag.user_id == user.id, CardFlag.suspended.is_(True)
+        CardFlag.user_id == user.id, CardFlag.suspended == true()
     )
     return (
         visible_questions(role_id)
@@ -242,7 +242,7 @@ class ResultRow:
     def suggestions(self) -> list[int]:
         """The suggested rating for 0, 1, … n key points covered (mock.js reads these)."""
         total = len(self.question.key_points)
-        return [suggest_rating(n, total, self.seconds) for n in range(total + 1)]
+        return suggestions(total, self.seconds)
 
     @property
     def coverage(self) -> int | None:

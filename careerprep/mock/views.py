@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..htmx import redirect_to, render
-from ..models import MockInterview, Role, utc_now, zone
+from ..htmx import after_write, redirect_to, render
+from ..localtime import zone
+from ..models import MockInterview, Role, utc_now
 from ..queries import visible_role
 from ..web import int_id
 from . import bp
@@ -155,12 +156,14 @@ def answer(mock_id: int) -> Response:
     mock = _own_mock_or_404(mock_id)
     saved = save_answer(mock, _item_id(), request.form.get("draft"), utc_now())
     db.session.commit()
-    if not request.htmx:
-        return redirect_to(url_for("mock.show", mock_id=mock.id))
-    mock = _own_mock_or_404(mock_id)
-    item = current_item(mock)
-    announce = f"Question {item.position} of {len(mock.items)}." if item else ""
-    return _render_question(mock, announce=("Answer saved. " if saved else "") + announce)
+
+    def next_question() -> Response:
+        fresh = _own_mock_or_404(mock_id)
+        item = current_item(fresh)
+        announce = f"Question {item.position} of {len(fresh.items)}." if item else ""
+        return _render_question(fresh, announce=("Answer saved. " if saved else "") + announce)
+
+    return after_write(url_for("mock.show", mock_id=mock.id), fragment=next_question)
 
 
 @bp.post("/mock/<int:mock_id>/finish")
@@ -185,7 +188,6 @@ def _render_results(mock: MockInterview, rows: list[ResultRow], status: int = 20
         role=db.session.get(Role, mock.role_id),
         rows=rows,
         summary=mock_summary(mock) if mock.rated_at else None,
-        has_history="practice.history" in current_app.view_functions,
     )
 
 

@@ -12,7 +12,6 @@ from .base import (
     snapshot,
     utc_now,
     write_transaction,
-    zone,
 )
 from .catalogue import Question, QuestionSet, Role
 from .mock import MockInterview, MockItem
@@ -43,5 +42,4 @@ __all__ = [
     "snapshot",
     "utc_now",
     "write_transaction",
-    "zone",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import localtime
 from ..extensions import db
 from .base import UTCDateTime, utc_now
 
@@ -46,6 +47,14 @@ class User(UserMixin, db.Model):
 
     # The sign-in this request belongs to (set at login and by the user loader; not a column).
     session_token = None
+
+    def local_today(self, now: datetime) -> date:
+        """The calendar date it is at `now` where the user lives (their time zone)."""
+        return localtime.local_today(self.timezone, now)
+
+    def day_start(self, now: datetime) -> datetime:
+        """When the user's current local day began, as a UTC instant."""
+        return localtime.day_start(self.timezone, now)
 
     def get_id(self) -> str:
         """Flask-Login id: user id and sign-in token, so revoking the sign-in ends its cookies."""

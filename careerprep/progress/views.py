@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import render_template
 from flask_login import current_user, login_required
 
 from ..models import utc_now
-from ..queries import visible_role
+from ..queries import visible_role_or_404
 from . import bp
-from .services import GOAL, role_progress
-from .services import dashboard as build_dashboard
+from .activity import GOAL
+from .dashboard import dashboard as build_dashboard
+from .role import role_progress
 
 
 @bp.get("/dashboard")
@@ -25,7 +26,5 @@ def dashboard() -> str:
 @login_required
 def role(slug: str) -> str:
     """One role: competency per category, the weakest questions, recall spread, forecast, retention."""
-    found = visible_role(slug)
-    if found is None:
-        abort(404)
+    found = visible_role_or_404(slug)
     return render_template("progress/role.html", data=role_progress(current_user, found, utc_now()))

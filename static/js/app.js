@@ -107,18 +107,13 @@
     }
   });
 
-  // The key-point checklist suggests a rating; the same rule runs on the server for "Rate from my
-  // checklist": under a quarter covered → Again, under 60% → Hard, otherwise Good, and all of them
-  // within the quick limit → Easy.
+  // The key-point checklist suggests a rating. The rule lives on the server (practice/rating.py): the
+  // rating form carries the suggestion for 0, 1, ... n key points ticked in data-suggestions.
   var LABELS = { 1: "Again", 2: "Hard", 3: "Good", 4: "Easy" };
 
-  function suggest(covered, total, seconds, quick) {
-    if (total <= 0) return 3;
-    var share = covered / total;
-    if (share < 0.25) return 1;
-    if (share < 0.6) return 2;
-    if (share >= 1 && seconds <= quick) return 4;
-    return 3;
+  function suggestionFor(form, ticked) {
+    var table = (form.dataset.suggestions || "").split(",");
+    return Number(table[Math.min(ticked, table.length - 1)]) || 3;
   }
 
   document.addEventListener("change", function (event) {
@@ -127,8 +122,7 @@
     var form = box.form;
     var boxes = form.querySelectorAll('input[name="covered"]');
     var ticked = form.querySelectorAll('input[name="covered"]:checked').length;
-    var rating = suggest(ticked, boxes.length, Number(form.dataset.answerSeconds),
-      Number(form.dataset.quick));
+    var rating = suggestionFor(form, ticked);
     form.querySelectorAll('button[name="rating"]').forEach(function (button) {
       var on = button.value === String(rating);
       button.classList.toggle("suggested", on);

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 
-from .banks import BankError, ImportSummary, anki, formats, import_bank
-from .banks.diff import diff_bank, record_import
-from .cli import bp
-from .extensions import db
-from .models import Question, QuestionSet, Role, write_transaction
+from ..banks import BankError, ImportSummary, anki, formats, import_bank
+from ..banks.diff import diff_bank, record_import
+from ..extensions import db
+from ..models import Question, QuestionSet, Role, write_transaction
+from . import bp
 
 PROGRESS_FROM = 200  # questions; smaller files finish before a bar would be seen
 
@@ -117,7 +118,7 @@ def export_questions(set_slug: str, fmt: str, output: Path | None) -> None:
         raise click.UsageError("--output PATH is required for --format apkg (a binary file)")
     qset = find_set(set_slug)
     total = db.session.scalar(
-        db.select(db.func.count(Question.id)).where(Question.set_id == qset.id, Question.archived.is_(False))
+        db.select(db.func.count(Question.id)).where(Question.set_id == qset.id, Question.archived == false())
     )
     with progress(total or 0, "Exporting") as advance:
         if fmt == "apkg":

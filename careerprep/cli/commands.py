@@ -1,4 +1,4 @@
-"""Command-line tasks: seed the bundled banks, create an admin."""
+"""Command-line tasks: seed the bundled banks, verify the review log, back up, create an admin."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Blueprint, current_app
+from flask import current_app
 
-from .auth.services import hash_password, normalise_email, password_problem
-from .banks import BankError
-from .banks import seed as seed_banks
-from .extensions import db
-from .models import User, write_transaction
-from .reviews import verify
-
-bp = Blueprint("cli", __name__, cli_group=None)
+from ..auth.services import hash_password, normalise_email, password_problem
+from ..banks import BankError
+from ..banks import seed as seed_banks
+from ..extensions import db
+from ..models import User, write_transaction
+from ..reviews import verify
+from . import bp
 
 
 @bp.cli.command("seed")

@@ -8,7 +8,8 @@ from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
 from werkzeug.datastructures import CombinedMultiDict
-from wtforms import DecimalField
+from wtforms import DecimalField, IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
 
 class Form(FlaskForm):
@@ -38,6 +39,16 @@ class FiniteDecimalField(DecimalField):
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+def number_field(label: str, low: int, high: int, missing: str, out_of_range: str, **options) -> IntegerField:
+    """A whole-number field between `low` and `high`, with the messages for empty and out of range."""
+    return IntegerField(
+        label,
+        validators=[InputRequired(missing), NumberRange(low, high, out_of_range)],
+        render_kw={"min": low, "max": high, "inputmode": "numeric"},
+        **options,
+    )
 
 
 def strip_whitespace(value: str | None) -> str | None:

@@ -44,7 +44,7 @@ def question_counts_by_role() -> Select:
     """(Role, visible question count) for every visible role: counted per set, then summed.
 
     Counting per set first reads only the covering index on question and joins a hundred set rows,
-    not every question row (on PostgreSQL, 16 ms -> 3 ms for 10,000 questions).
+    not every question row (the measurement is in bench/RESULTS.md).
     """
     per_set = (
         db.select(Question.set_id, func.count().label("questions"))

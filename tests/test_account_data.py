@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from careerprep.account.data import csv_cell, deletions
+from careerprep.account.data import csv_cell
+from careerprep.account.deletion import deletions
 from careerprep.extensions import db
 from careerprep.localtime import zone
 from careerprep.models import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 import yaml
@@ -34,8 +35,10 @@ def admin_urls(app):
 
 
 def test_the_url_map_has_admin_routes(app):
-    assert ("GET", "/admin/") in admin_urls(app)
-    assert ("POST", "/admin/") in admin_urls(app)
+    urls = admin_urls(app)
+    assert ("GET", "/admin/") in urls
+    assert ("POST", "/admin/import") in urls and ("POST", "/admin/import/apply") in urls
+    assert ("POST", "/admin/") not in urls  # one import path: the preview
 
 
 def test_every_admin_url_is_403_for_a_non_admin(app, logged_in):
@@ -60,9 +63,16 @@ def admin(app, client, auth):
 
 
 def upload(client, content: bytes, filename="bank.yaml"):
-    return client.post(
-        "/admin/", data={"bank": (io.BytesIO(content), filename)}, content_type="multipart/form-data"
+    """Import a file the one way there is: the preview, then its Apply form."""
+    preview = client.post(
+        "/admin/import", data={"bank": (io.BytesIO(content), filename)}, content_type="multipart/form-data"
     )
+    if preview.status_code != 200:
+        return preview
+    page = preview.get_data(as_text=True)
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"|name="payload" value="([^"]+)"', page)
+    value = next(g for g in payload.groups() if g)
+    return client.post("/admin/import/apply", data={"payload": value, "filename": filename})
 
 
 def counts(app):
@@ -116,7 +126,7 @@ def test_invalid_bank_lists_every_error_and_writes_nothing(app, admin):
     assert "sets[0].questions[1].difficulty: must be 1, 2 or 3" in html
     assert "sets[0].questions[2].key_points: needs 3 to 6 items, got 1" in html
     assert "sets[0].questions[0].surprise: unknown field" in html
-    assert "4 problems found; nothing was imported." in html
+    assert "4 problems found in bank.yaml; nothing was imported." in html
     assert counts(app) == (0, 0, 0)
 
 
@@ -127,7 +137,7 @@ def test_invalid_bank_lists_every_error_and_writes_nothing(app, admin):
         (b"\xff\xfe\x00bad", "not UTF-8 text"),
         (b"role: {slug: a, title: A}\nrole: {slug: b, title: B}\nsets: []", "duplicate key"),
         (b"- just\n- a list", "must be a mapping"),
-        (b"", "must be a mapping"),
+        (b"", "the file is empty"),
         (b"!!python/object/apply:os.system ['echo hi']", "YAML syntax error"),
     ],
 )
@@ -141,8 +151,8 @@ def test_malformed_files_get_clear_messages(app, admin, content, message):
 def test_wrong_extension_and_missing_file(app, admin):
     response = upload(admin, b"role: x", "bank.exe")
     assert response.status_code == 422
-    assert b"Upload a .yaml, .yml or .json file." in response.data
-    response = admin.post("/admin/", data={}, content_type="multipart/form-data")
+    assert b"bank.exe: unsupported file type; use .yaml, .yml, .json or .csv" in response.data
+    response = admin.post("/admin/import", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert b"Choose a file to upload." in response.data
 
@@ -155,7 +165,8 @@ def test_oversized_upload_is_413(app, admin):
         f'filename="big.yaml"\r\nContent-Type: application/yaml\r\n\r\n'
     ).encode()
     body += b"#" * (1024 * 1024 + 10) + f"\r\n--{boundary}--\r\n".encode()
-    response = admin.post("/admin/", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    content_type = f"multipart/form-data; boundary={boundary}"
+    response = admin.post("/admin/import", data=body, content_type=content_type)
     assert response.status_code == 413
     assert b"1 MiB" in response.data
     assert counts(app) == (0, 0, 0)

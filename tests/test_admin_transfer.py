@@ -17,12 +17,12 @@ import pytest
 import yaml
 
 from careerprep.admin.transfer import pack
-from careerprep.banks import anki, formats, validate
+from careerprep.banks import anki, csv_bank, formats, validate
 from careerprep.extensions import db
 from careerprep.models import AuditLog, Question, QuestionSet, Role
 from tests.conftest import PASSWORD, bank_dict, load_bank, make_user
 
-COLUMNS = formats.CSV_COLUMNS
+COLUMNS = csv_bank.CSV_COLUMNS
 
 
 @pytest.fixture
@@ -216,7 +216,7 @@ def test_import_page_documents_the_csv_columns(admin):
 
 def test_the_format_module_documents_the_columns():
     for column in COLUMNS:
-        assert column in formats.__doc__
+        assert column in csv_bank.__doc__
 
 
 def big_csv(n: int) -> bytes:
@@ -643,7 +643,7 @@ def test_csv_export_protects_formula_looking_cells(app, admin):
     assert rows[3]["prompt"] == "''=already escaped?"
     for row in rows:
         for column, cell in row.items():
-            assert column == "difficulty" or not cell.startswith(formats.FORMULA_PREFIXES), (column, cell)
+            assert column == "difficulty" or not cell.startswith(csv_bank.FORMULA_PREFIXES), (column, cell)
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json", "csv"])

@@ -1,4 +1,4 @@
-"""Your data: export everything as JSON, the review log as CSV, and delete an account with all its rows."""
+"""Your data: export everything CareerPrep stores about you as JSON, and the review log as CSV."""
 
 from __future__ import annotations
 
@@ -10,26 +10,25 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Delete, Result, Select, and_, delete, func, or_, select
+from sqlalchemy import Result, Select, func, or_, select
 
-from ..banks.formats import FORMULA_PREFIXES  # cells a spreadsheet would run as formulas
+from ..banks.csv_bank import FORMULA_PREFIXES  # cells a spreadsheet would run as formulas
 from ..extensions import db
 from ..localtime import zone
 from ..models import (
-    ActivityDay,
     CardFlag,
     CardState,
     MockInterview,
     MockItem,
     Question,
     QuestionSet,
-    Report,
     Review,
     Role,
     RolePlan,
     User,
     UserSession,
 )
+from ..queries import card_join, flag_join
 from ..scheduling import RATING_LABELS, STATE_LABELS
 
 FORMAT_VERSION = 1
@@ -154,8 +153,7 @@ def _interview_dates(user_id: int) -> Iterator[dict]:
 
 def _cards(user_id: int) -> Iterator[dict]:
     """Every question with a card state or a flag (a card can be suspended before its first rating)."""
-    state = and_(CardState.user_id == user_id, CardState.question_id == Question.id)
-    flag = and_(CardFlag.user_id == user_id, CardFlag.question_id == Question.id)
+    state, flag = card_join(user_id), flag_join(user_id)
     rows = _stream(
         select(
             Role.slug.label("role"),
@@ -380,36 +378,3 @@ def export_reviews_csv(user: User) -> Iterator[str]:
             )
 
     return _chunked(lines())
-
-
-# -- deleting an account ---------------------------------------------------------------------------
-
-
-def deletions(user_id: int) -> list[Delete]:
-    """One DELETE per table that holds the user's rows, children before the tables they point to."""
-    mocks = select(MockInterview.id).where(MockInterview.user_id == user_id).scalar_subquery()
-    return [
-        delete(MockItem).where(MockItem.mock_id.in_(mocks)),  # points at mock_interview and review
-        delete(MockInterview).where(MockInterview.user_id == user_id),
-        delete(Review).where(Review.user_id == user_id),
-        delete(ActivityDay).where(ActivityDay.user_id == user_id),
-        delete(CardFlag).where(CardFlag.user_id == user_id),
-        delete(CardState).where(CardState.user_id == user_id),
-        delete(RolePlan).where(RolePlan.user_id == user_id),
-        delete(Report).where(Report.user_id == user_id),
-        delete(UserSession).where(UserSession.user_id == user_id),
-        delete(User).where(User.id == user_id),
-    ]
-
-
-def delete_account(user_id: int) -> None:
-    """Delete every row that belongs to the user; the caller commits, so it is one transaction.
-
-    Explicit DELETEs rather than ON DELETE CASCADE: SQLite and PostgreSQL differ in when cascades
-    fire for ORM deletes, and an explicit list is what the tests can check table by table.
-    """
-    # Lock the user row first (PostgreSQL): a rating racing this request waits, then fails on the
-    # missing user instead of leaving an orphan row. SQLite writers are already serialised.
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
-    for statement in deletions(user_id):
-        db.session.execute(statement, execution_options={"synchronize_session": False})

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField
+from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..auth.forms import new_password_fields
 from ..auth.services import MAX_PASSWORD
-from ..forms import FiniteDecimalField, Form
+from ..forms import FiniteDecimalField, Form, number_field
 
 
 class ChangePasswordForm(Form):
@@ -27,13 +27,9 @@ TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
 class SettingsForm(Form):
     """How you study: daily limits, retention, drafting, mock defaults and time zone."""
 
-    new_per_day = IntegerField(
-        "New questions per day (per role)",
-        validators=[InputRequired("Enter a number."), NumberRange(0, 200, "Use 0 to 200.")],
-    )
-    max_reviews_per_day = IntegerField(
-        "Maximum reviews per day (per role)",
-        validators=[InputRequired("Enter a number."), NumberRange(1, 9999, "Use 1 to 9999.")],
+    new_per_day = number_field("New questions per day (per role)", 0, 200, "Enter a number.", "Use 0 to 200.")
+    max_reviews_per_day = number_field(
+        "Maximum reviews per day (per role)", 1, 9999, "Enter a number.", "Use 1 to 9999."
     )
     desired_retention = FiniteDecimalField(
         "Desired retention",
@@ -47,13 +43,9 @@ class SettingsForm(Form):
         ],
     )
     draft_enabled = BooleanField("Show a “Draft your answer” box before the reveal")
-    mock_questions = IntegerField(
-        "Mock interview: questions",
-        validators=[InputRequired("Enter a number."), NumberRange(1, 15, "Use 1 to 15.")],
-    )
-    mock_minutes = IntegerField(
-        "Mock interview: minutes per question",
-        validators=[InputRequired("Enter a number."), NumberRange(1, 30, "Use 1 to 30.")],
+    mock_questions = number_field("Mock interview: questions", 1, 15, "Enter a number.", "Use 1 to 15.")
+    mock_minutes = number_field(
+        "Mock interview: minutes per question", 1, 30, "Enter a number.", "Use 1 to 30."
     )
     timezone = SelectField(
         "Time zone",

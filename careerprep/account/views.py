@@ -30,7 +30,8 @@ from ..htmx import redirect_to
 from ..localtime import zone
 from ..models import utc_now
 from . import bp
-from .data import delete_account, export_document, export_reviews_csv
+from .data import export_document, export_reviews_csv
+from .deletion import delete_account
 from .forms import ChangePasswordForm, ConfirmForm, DeleteAccountForm, SettingsForm
 
 

@@ -16,4 +16,4 @@ def require_admin():
     return None
 
 
-from . import audit_views, authoring, transfer, users, views  # noqa: E402,F401
+from . import audit_views, authoring, questions, reports, transfer, users, views  # noqa: E402,F401

@@ -2,79 +2,76 @@
 
 from __future__ import annotations
 
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
+from ..banks.rules import KEY_POINT_CHARS, KEY_POINTS, LIMITS, MAX_TAGS, MAX_TEXT, SLUG_RE
 from ..forms import Form, strip_whitespace
-
-
-class UploadBankForm(Form):
-    bank = FileField(
-        "Question bank file",
-        description="YAML or JSON in the bank format, up to 1 MiB.",
-        validators=[
-            FileRequired("Choose a file to upload."),
-            FileAllowed(["yaml", "yml", "json"], "Upload a .yaml, .yml or .json file."),
-        ],
-    )
-
 
 # -- authoring -----------------------------------------------------------------------------------------
 
-SLUG = Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lowercase letters, digits and hyphens.")
+SLUG = Regexp(SLUG_RE, message="Use lowercase letters, digits and hyphens.")
+
+
+def _slug_field(label: str = "Slug", limit: str = "slug", description: str | None = None) -> StringField:
+    """A required slug (lowercase letters, digits, hyphens) within the bank rules' length."""
+    return StringField(
+        label,
+        filters=[strip_whitespace],
+        validators=[DataRequired(), Length(max=LIMITS[limit]), SLUG],
+        description=description,
+    )
+
+
+def _title_field() -> StringField:
+    """A required title within the bank rules' length."""
+    return StringField(
+        "Title", filters=[strip_whitespace], validators=[DataRequired(), Length(max=LIMITS["title"])]
+    )
 
 
 class RoleForm(Form):
-    slug = StringField(
-        "Slug",
-        filters=[strip_whitespace],
-        validators=[DataRequired(), Length(max=80), SLUG],
-        description="Part of the address: /roles/<slug>. Lowercase, hyphens.",
-    )
-    title = StringField("Title", filters=[strip_whitespace], validators=[DataRequired(), Length(max=120)])
+    slug = _slug_field(description="Part of the address: /roles/<slug>. Lowercase, hyphens.")
+    title = _title_field()
     summary = TextAreaField(
         "Summary",
         filters=[strip_whitespace],
-        validators=[Length(max=2000)],
+        validators=[Length(max=LIMITS["summary"])],
         description="What the job is and what interviews probe, in a paragraph.",
     )
 
 
 class SetForm(Form):
-    slug = StringField("Slug", filters=[strip_whitespace], validators=[DataRequired(), Length(max=80), SLUG])
-    title = StringField("Title", filters=[strip_whitespace], validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("Description", filters=[strip_whitespace], validators=[Length(max=2000)])
+    slug = _slug_field()
+    title = _title_field()
+    description = TextAreaField(
+        "Description", filters=[strip_whitespace], validators=[Length(max=LIMITS["summary"])]
+    )
     published = BooleanField("Published (visible to learners)")
 
 
 class QuestionForm(Form):
-    key = StringField(
-        "Key",
-        filters=[strip_whitespace],
-        validators=[DataRequired(), Length(max=120), SLUG],
-        description="Stable id within the set; imports update questions by key.",
-    )
+    key = _slug_field("Key", "key", "Stable id within the set; imports update questions by key.")
     prompt = TextAreaField(
         "Prompt (Markdown)",
         filters=[strip_whitespace],
-        validators=[DataRequired(), Length(max=20_000)],
+        validators=[DataRequired(), Length(max=MAX_TEXT)],
         render_kw={"rows": 5},
     )
     answer = TextAreaField(
         "Model answer (Markdown)",
         filters=[strip_whitespace],
-        validators=[DataRequired(), Length(max=20_000)],
+        validators=[DataRequired(), Length(max=MAX_TEXT)],
         render_kw={"rows": 14},
     )
     key_points = TextAreaField(
         "Key points, one per line",
         filters=[strip_whitespace],
-        description="3 to 6 things a good answer must cover.",
+        description=f"{KEY_POINTS[0]} to {KEY_POINTS[1]} things a good answer must cover.",
         render_kw={"rows": 6},
     )
     category = StringField(
-        "Category", filters=[strip_whitespace], validators=[DataRequired(), Length(max=120)]
+        "Category", filters=[strip_whitespace], validators=[DataRequired(), Length(max=LIMITS["category"])]
     )
     difficulty = SelectField(
         "Difficulty",
@@ -105,19 +102,22 @@ class QuestionForm(Form):
 
     def validate_key_points(self, field: TextAreaField) -> None:
         points = self.point_list()
-        if not 3 <= len(points) <= 6:
-            raise ValidationError(f"Give 3 to 6 key points, one per line (you have {len(points)}).")
-        if any(len(p) > 300 for p in points):
-            raise ValidationError("Keep each key point under 300 characters.")
+        low, high = KEY_POINTS
+        if not low <= len(points) <= high:
+            raise ValidationError(f"Give {low} to {high} key points, one per line (you have {len(points)}).")
+        if any(len(p) > KEY_POINT_CHARS for p in points):
+            raise ValidationError(f"Keep each key point under {KEY_POINT_CHARS} characters.")
 
     def validate_tags(self, field: StringField) -> None:
         tags = self.tag_list()
-        bad = [t for t in tags if not SLUG.regex.match(t) or len(t) > 40]
+        bad = [t for t in tags if not SLUG.regex.match(t) or len(t) > LIMITS["tag"]]
         if bad:
             raise ValidationError(f"Tags use lowercase letters, digits and hyphens: {', '.join(bad)}.")
-        if len(tags) > 12:
-            raise ValidationError("Use at most 12 tags.")
+        if len(tags) > MAX_TAGS:
+            raise ValidationError(f"Use at most {MAX_TAGS} tags.")
 
 
 class ResolveForm(Form):
-    note = TextAreaField("Note (optional)", filters=[strip_whitespace], validators=[Length(max=2000)])
+    note = TextAreaField(
+        "Note (optional)", filters=[strip_whitespace], validators=[Length(max=LIMITS["summary"])]
+    )

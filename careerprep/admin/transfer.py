@@ -14,18 +14,17 @@ import io
 import zlib
 from pathlib import PurePath
 
-from flask import Response, abort, flash, make_response, render_template, request, send_file, url_for
+from flask import Response, abort, make_response, render_template, request, send_file, url_for
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField
 
-from ..banks import BankError, anki, formats, import_bank
-from ..banks.diff import diff_bank, record_import
+from ..banks import BankError, anki, apply_banks, csv_bank, formats
+from ..banks.diff import diff_bank
 from ..errors import render_error
 from ..extensions import db
 from ..forms import Form
-from ..htmx import redirect_to
-from ..models import QuestionSet, Role, write_transaction
+from ..htmx import after_write
+from ..models import QuestionSet, Role
 from . import bp
 
 PAYLOAD_DAMAGED = "the file sent back from the preview is damaged; upload the file again"
@@ -74,7 +73,7 @@ def _filename(name: str | None) -> str:
 def _import_page(form: ImportForm, errors: list[str] | None = None, status: int = 200, **ctx) -> Response:
     """The import page, with the problems found in a file (422) or without."""
     html = render_template(
-        "admin/import.html", form=form, errors=errors or [], columns=formats.CSV_COLUMNS, **ctx
+        "admin/import.html", form=form, errors=errors or [], columns=csv_bank.CSV_COLUMNS, **ctx
     )
     return make_response(html, status)
 
@@ -120,26 +119,14 @@ def import_apply() -> Response:
         if not form.validate_on_submit():
             raise BankError([PAYLOAD_DAMAGED])
         bank = formats.load(unpack(form.payload.data), filename)
-        # Parsed and validated first: only the comparison and the writes hold the write lock.
-        with write_transaction():
-            changes = diff_bank(bank)
-            summary = import_bank(bank)
-            if changes.has_changes:
-                record_import(changes, filename, formats.format_for(filename))
-            db.session.commit()
+        (applied,) = apply_banks([(bank, filename)])
     except BankError as exc:
-        db.session.rollback()
         return _import_page(ImportForm(), errors=exc.errors, status=422, filename=filename)
-    except IntegrityError:
-        # Someone else imported or edited the same role between our read and our write.
-        db.session.rollback()
-        errors = ["the question bank changed while importing; nothing was written. Preview the file again."]
-        return _import_page(ImportForm(), errors=errors, status=422, filename=filename)
-    if changes.has_changes:
-        flash(f"Imported {filename} into “{bank['role']['title']}”: {summary}.", "success")
-    else:
-        flash(f"Nothing to import: every question in {filename} already matches.", "info")
-    return redirect_to(url_for("admin.index"))
+    if applied.changes.has_changes:
+        message = f"Imported {filename} into “{bank['role']['title']}”: {applied.summary}."
+        return after_write(url_for("admin.index"), message)
+    message = f"Nothing to import: every question in {filename} already matches."
+    return after_write(url_for("admin.index"), message, category="info")
 
 
 # -- export ------------------------------------------------------------------------------------------

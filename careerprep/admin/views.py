@@ -1,16 +1,13 @@
-"""Admin overview and adding question sets by upload."""
+"""Admin overview: roles, sets and question counts."""
 
 from __future__ import annotations
 
-from flask import Response, flash, make_response, render_template, url_for
+from flask import render_template
 from sqlalchemy import false, func, true
 
-from ..banks import BankError, import_bank, parse, validate
 from ..extensions import db
-from ..htmx import redirect_to
-from ..models import Question, QuestionSet, Role, write_transaction
+from ..models import Question, QuestionSet, Role
 from . import bp
-from .forms import UploadBankForm
 
 
 def _overview() -> list[tuple[Role, list[tuple[QuestionSet, int, int]]]]:
@@ -35,30 +32,7 @@ def _overview() -> list[tuple[Role, list[tuple[QuestionSet, int, int]]]]:
     return list(grouped.values())
 
 
-def _page(form: UploadBankForm, errors: list[str] | None = None, status: int = 200) -> Response:
-    html = render_template("admin/index.html", roles=_overview(), form=form, errors=errors or [])
-    return make_response(html, status)
-
-
 @bp.get("/")
-def index() -> Response:
-    """Roles, sets and question counts, and the upload form."""
-    return _page(UploadBankForm())
-
-
-@bp.post("/")
-def upload() -> Response:
-    """Add or update question sets from a bank file, validated whole; all or nothing."""
-    form = UploadBankForm()
-    if not form.validate_on_submit():
-        return _page(form, status=422)
-    upload_file = form.bank.data
-    try:
-        bank = validate(parse(upload_file.read(), upload_file.filename or "upload"))
-    except BankError as exc:
-        return _page(form, errors=exc.errors, status=422)
-    with write_transaction():  # parsed and validated first: only the import holds the write lock
-        summary = import_bank(bank)
-        db.session.commit()
-    flash(f"Imported “{bank['role']['title']}”: {summary}.", "success")
-    return redirect_to(url_for("admin.index"))
+def index() -> str:
+    """Roles, sets and question counts; new banks come in through the import page (with a preview)."""
+    return render_template("admin/index.html", roles=_overview())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..extensions import db
 from ..models import Question, QuestionSet, Role
-from . import QUESTION_COPY
+from .rules import QUESTION_COPY
 
 FIELD_LABELS = {"position": "order"}
 

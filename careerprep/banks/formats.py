@@ -1,31 +1,12 @@
 """Bank files in YAML, JSON and CSV: read any of them into a validated bank, write a set back out.
 
-CSV holds one role and one question per row, under a header row with exactly these columns:
-
-    role_slug, role_title, role_summary, set_slug, set_title, set_description,
-    key, prompt, answer, key_points, category, difficulty, tags
-
-- The role and set columns repeat on every row and must agree across the rows of one role or set.
-  A file may hold several sets of one role; sets and questions keep the order of their rows.
-- ``key_points``: one point per line within the cell (or separated by `` | `` on one line).
-- ``tags``: separated by commas. ``difficulty``: 1, 2 or 3.
-- A cell may not start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, which
-  spreadsheets run as formulas. Text that must start with one of them is written with a leading
-  apostrophe (``'- first item``), which is removed on import; CSV exports do this themselves.
-- CSV has no ``published`` column: a set created from CSV is published, an existing set keeps its
-  status (imports never change it).
-- UTF-8, with or without a byte-order mark.
-
-Errors name ``row N`` (the header is row 1) and the column, so a spreadsheet user can find the cell.
+The CSV layout is described in banks/csv_bank.py.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,31 +15,12 @@ from sqlalchemy import false
 
 from ..extensions import db
 from ..models import Question, QuestionSet
-from . import MAX_DEPTH, BankError, parse, too_deep, validate
+from . import BankError
+from .csv_bank import MAX_QUESTIONS, csv_error, dump_csv, read_csv
+from .parse import MAX_DEPTH, parse, too_deep
+from .validate import validate
 
 MAX_BYTES = 1024 * 1024
-MAX_QUESTIONS = 2000
-CSV_COLUMNS = (
-    "role_slug",
-    "role_title",
-    "role_summary",
-    "set_slug",
-    "set_title",
-    "set_description",
-    "key",
-    "prompt",
-    "answer",
-    "key_points",
-    "category",
-    "difficulty",
-    "tags",
-)
-ROLE_COLUMNS = {"role_slug": "slug", "role_title": "title", "role_summary": "summary"}
-SET_COLUMNS = {"set_slug": "slug", "set_title": "title", "set_description": "description"}
-# Spreadsheets treat a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# Apostrophes, then a formula character: the first apostrophe is an escape, added by dump_csv().
-_ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
 EXTENSIONS = {"yaml": "yaml", "yml": "yaml", "json": "json", "csv": "csv"}
 MEDIA_TYPES = {
     "yaml": "application/yaml; charset=utf-8",
@@ -101,11 +63,11 @@ def load(raw: bytes | str, filename: str) -> dict:
     text = decode(raw, filename)
     try:
         if fmt == "csv":
-            data, rows = _csv_to_data(text, filename)
+            data, rows = read_csv(text, filename)
             try:
                 return validate(data)
             except BankError as exc:
-                raise BankError([_csv_error(e, rows) for e in exc.errors]) from None
+                raise BankError([csv_error(e, rows) for e in exc.errors]) from None
         data = _parse_json(text, filename) if fmt == "json" else parse(text, filename)
         _check_count(data, filename)
         return validate(data)
@@ -201,173 +163,6 @@ def _duplicates(value: Any, path: str) -> Iterable[tuple[str, str]]:
             yield from _duplicates(child, f"{path}[{i}]")
 
 
-# -- CSV ---------------------------------------------------------------------------------------------
-
-
-class _RowMap:
-    """Where each item of the bank built from CSV came from, to name rows in validation errors."""
-
-    def __init__(self) -> None:
-        self.role_row = 2
-        self.set_rows: list[int] = []  # first row of each set
-        self.question_rows: list[list[int]] = []  # row of each question, per set
-
-
-def _some(names: list[str], shown: int = 20) -> str:
-    """Names for a message: the first `shown` (each cut to 40 characters), then how many more."""
-    text = ", ".join(name[:40] for name in names[:shown])
-    return text + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
-
-
-def _cell_error(row: int, column: str, cell: str) -> str | None:
-    """The problem with a cell a spreadsheet would run as a formula, if it is one."""
-    if column == "difficulty" or not cell.startswith(FORMULA_PREFIXES):
-        return None
-    lead = {"\t": "tab", "\r": "carriage return"}.get(cell[0], f"'{cell[0]}'")
-    return (
-        f"row {row}, column {column}: looks like a spreadsheet formula; remove the leading {lead} "
-        f"(or start the cell with an apostrophe to keep it)"
-    )
-
-
-def _unescape(cell: str) -> str:
-    """Drop the apostrophe that protects text starting with a formula character."""
-    return cell[1:] if _ESCAPED.match(cell) else cell
-
-
-def split_key_points(cell: str) -> list[str]:
-    """Key points from one cell: one per line, or separated by ' | ' on a single line."""
-    parts = cell.splitlines() if "\n" in cell or "\r" in cell else cell.split(" | ")
-    return [p.strip() for p in parts if p.strip()]
-
-
-def _csv_to_data(text: str, name: str) -> tuple[dict, _RowMap]:
-    """Rows to the dict validate() takes; BankError naming row and column for CSV-level problems."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    row = 0
-    try:
-        for row, record in enumerate(reader, start=1):  # noqa: B007 (row is read after a csv.Error)
-            records.append((row, record))
-    except csv.Error as exc:
-        raise BankError([f"{name}: row {row + 1}: CSV syntax error: {exc}"]) from None
-    if not records:
-        raise BankError([f"{name}: the file is empty"])
-    header = [h.strip() for h in records[0][1]]
-    errors = []
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    if unknown:
-        errors.append(f"row 1: unknown columns: {_some(unknown)} (expected: {', '.join(CSV_COLUMNS)})")
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        errors.append(f"row 1: missing columns: {', '.join(missing)}")
-    repeated = sorted(h for h, n in Counter(header).items() if n > 1)
-    if repeated:
-        errors.append(f"row 1: columns appear more than once: {_some(repeated)}")
-    if errors:
-        raise BankError(errors)
-    body = [(n, r) for n, r in records[1:] if any(cell.strip() for cell in r)]  # skip blank lines
-    if not body:
-        raise BankError([f"{name}: no question rows after the header"])
-    if len(body) > MAX_QUESTIONS:
-        raise BankError([f"{name}: {len(body):,} question rows; a file may hold at most {MAX_QUESTIONS:,}"])
-
-    rows: list[tuple[int, dict[str, str]]] = []
-    for n, record in body:
-        if len(record) != len(header):
-            cells_word = "cell" if len(record) == 1 else "cells"
-            errors.append(f"row {n}: {len(record)} {cells_word}, but the header has {len(header)} columns")
-            continue
-        cells = dict(zip(header, record, strict=True))
-        for column in CSV_COLUMNS:
-            problem = _cell_error(n, column, cells[column])
-            if problem:
-                errors.append(problem)
-        rows.append((n, {c: _unescape(v) for c, v in cells.items()}))
-    if not rows:
-        raise BankError(errors)
-
-    # Keep collecting: disagreeing role and set columns are reported with the cell problems above.
-    rowmap = _RowMap()
-    first_row, first = rows[0]
-    rowmap.role_row = first_row
-    role = {field: first[column].strip() for column, field in ROLE_COLUMNS.items()}
-    sets: dict[str, dict] = {}
-    set_first: dict[str, tuple[int, dict[str, str]]] = {}
-    for n, cells in rows:
-        for column in ROLE_COLUMNS:
-            if cells[column].strip() != first[column].strip():
-                errors.append(
-                    f"row {n}, column {column}: differs from row {first_row}; a file holds one role, "
-                    "so the role columns must be the same on every row"
-                )
-        set_slug = cells["set_slug"].strip()
-        if set_slug not in sets:
-            set_first[set_slug] = (n, cells)
-            sets[set_slug] = {
-                **{field: cells[column].strip() for column, field in SET_COLUMNS.items()},
-                "questions": [],
-            }
-            rowmap.set_rows.append(n)
-            rowmap.question_rows.append([])
-        else:
-            set_row, set_cells = set_first[set_slug]
-            for column in ("set_title", "set_description"):
-                if cells[column].strip() != set_cells[column].strip():
-                    errors.append(
-                        f"row {n}, column {column}: differs from row {set_row}, the first row of set "
-                        f"{set_slug!r}; the set columns must be the same on every row of a set"
-                    )
-        difficulty: Any = cells["difficulty"].strip()
-        difficulty = int(difficulty) if difficulty.isdigit() else (difficulty or None)
-        sets[set_slug]["questions"].append(
-            {
-                "key": cells["key"].strip(),
-                "prompt": cells["prompt"],
-                "answer": cells["answer"],
-                "key_points": split_key_points(cells["key_points"]),
-                "category": cells["category"],
-                "difficulty": difficulty,
-                "tags": [t.strip() for t in cells["tags"].split(",") if t.strip()],
-            }
-        )
-        rowmap.question_rows[list(sets).index(set_slug)].append(n)
-    if errors:
-        raise BankError(errors)
-    return {"role": role, "sets": list(sets.values())}, rowmap
-
-
-_QUESTION_PATH = re.compile(r"sets\[(\d+)\]\.questions\[(\d+)\]")
-_SET_PATH = re.compile(r"^sets\[(\d+)\]\.(\w+)")
-_ITEM = re.compile(r"^(\w+)\[(\d+)\]$")
-
-
-def _csv_error(error: str, rows: _RowMap) -> str:
-    """Rewrite a validate() error (`sets[0].questions[3].answer: required`) as `row 5, column answer`."""
-    path, _, message = error.partition(": ")
-
-    def question_row(match: re.Match) -> str:
-        return f"row {rows.question_rows[int(match[1])][int(match[2])]}"
-
-    message = _QUESTION_PATH.sub(question_row, message)  # "duplicate of sets[0].questions[1]"
-    match = _QUESTION_PATH.match(path)
-    if match:
-        row, field = question_row(match), path[match.end() + 1 :]
-        item = _ITEM.match(field)
-        if item:  # key_points[2] → column key_points, item 3
-            return f"{row}, column {item[1]} (item {int(item[2]) + 1}): {message}"
-        return f"{row}, column {field}: {message}"
-    match = _SET_PATH.match(path)
-    if match:
-        field = match[2]
-        column = f"set_{field}" if f"set_{field}" in CSV_COLUMNS else field
-        message = re.sub(r"sets\[(\d+)\]", lambda m: f"the set on row {rows.set_rows[int(m[1])]}", message)
-        return f"row {rows.set_rows[int(match[1])]}, column {column}: {message}"
-    if path.startswith("role."):
-        return f"row {rows.role_row}, column role_{path.removeprefix('role.')}: {message}"
-    return error
-
-
 # -- writing -----------------------------------------------------------------------------------------
 
 
@@ -434,46 +229,3 @@ def dump(bank: dict, fmt: str, progress: Callable[[int], object] | None = None) 
     if progress is not None:
         progress(question_count(bank))
     return text
-
-
-def _csv_cell(value: str) -> str:
-    """Text a spreadsheet will not run: a leading apostrophe (removed again on import) if needed."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) or _ESCAPED.match(value) else value
-
-
-def dump_csv(bank: dict, progress: Callable[[int], object] | None = None) -> str:
-    """One row per question, with a byte-order mark so spreadsheets open it as UTF-8."""
-    problems = []
-    for qset in bank["sets"]:
-        for q in qset["questions"]:
-            where = f"{qset['slug']}/{q['key']}"
-            if any("," in t for t in q["tags"]):
-                problems.append(f"{where}: a tag contains a comma")
-            if any("\n" in p or "\r" in p for p in q["key_points"]):
-                problems.append(f"{where}: a key point contains a line break")
-    if problems:
-        raise BankError([f"{p}, which CSV cannot hold; export YAML or JSON instead" for p in problems])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    role = bank["role"]
-    for qset in bank["sets"]:
-        for q in qset["questions"]:
-            text = {
-                "role_slug": role["slug"],
-                "role_title": role["title"],
-                "role_summary": role["summary"],
-                "set_slug": qset["slug"],
-                "set_title": qset["title"],
-                "set_description": qset["description"],
-                "key": q["key"],
-                "prompt": q["prompt"],
-                "answer": q["answer"],
-                "key_points": "\n".join(q["key_points"]),
-                "category": q["category"],
-                "tags": ", ".join(q["tags"]),
-            }
-            writer.writerow(q["difficulty"] if c == "difficulty" else _csv_cell(text[c]) for c in CSV_COLUMNS)
-            if progress is not None:
-                progress(1)
-    return "\ufeff" + buffer.getvalue()

@@ -13,3 +13,5 @@ MAX_TAGS = 12
 LIMITS = {"slug": 80, "title": 120, "key": 120, "category": 120, "tag": 40, "summary": 2000}
 DIFFICULTIES = (1, 2, 3)
 DIFFICULTY_LABELS = {1: "Fundamental", 2: "Intermediate", 3: "Advanced"}
+# The question fields an import copies onto a stored question (and compares, for the preview).
+QUESTION_COPY = ("prompt", "answer", "key_points", "category", "difficulty", "tags", "position")

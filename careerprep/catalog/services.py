@@ -9,7 +9,7 @@ from sqlalchemy import case, func
 
 from ..extensions import db
 from ..models import CardState, Question, QuestionSet, Role, User
-from ..queries import NOW, USER, question_counts_by_role, visible_questions
+from ..queries import NOW, USER, card_join, question_counts_by_role, visible_questions
 
 
 @dataclass
@@ -28,7 +28,7 @@ class RoleCard:
 _ROLE_COUNTS = question_counts_by_role().order_by(Role.title)
 _USER_PROGRESS = (
     visible_questions()
-    .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == USER))
+    .join(CardState, card_join(USER))
     .with_only_columns(
         QuestionSet.role_id,
         func.count(CardState.id),
@@ -89,7 +89,7 @@ def role_overview(role: Role, user: User | None, now: datetime) -> RoleOverview:
     if user is not None:
         for state, count, due in db.session.execute(
             visible_questions(role.id)
-            .join(CardState, (CardState.question_id == Question.id) & (CardState.user_id == user.id))
+            .join(CardState, card_join(user.id))
             .with_only_columns(
                 CardState.state,
                 func.count(CardState.id),

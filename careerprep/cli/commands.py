@@ -22,8 +22,7 @@ from . import bp
 def seed() -> None:
     """Load the bundled question banks (idempotent: a second run changes nothing)."""
     try:
-        with write_transaction():
-            summary = seed_banks()
+        summary = seed_banks()
     except BankError as exc:
         for error in exc.errors:
             click.echo(f"error: {error}", err=True)

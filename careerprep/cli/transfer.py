@@ -10,12 +10,11 @@ from typing import NoReturn
 
 import click
 from sqlalchemy import false
-from sqlalchemy.exc import IntegrityError
 
-from ..banks import BankError, ImportSummary, anki, formats, import_bank
-from ..banks.diff import diff_bank, record_import
+from ..banks import BankError, anki, apply_banks, formats
+from ..banks.diff import diff_bank
 from ..extensions import db
-from ..models import Question, QuestionSet, Role, write_transaction
+from ..models import Question, QuestionSet, Role
 from . import bp
 
 PROGRESS_FROM = 200  # questions; smaller files finish before a bar would be seen
@@ -57,28 +56,17 @@ def import_questions(file: Path, dry_run: bool) -> None:
             click.echo(line)
         click.echo("Dry run: nothing was written.")
         return
-    summary = ImportSummary()
-    with write_transaction():
+    with progress(formats.question_count(bank), "Importing") as advance:
         try:
-            changes = diff_bank(bank)
-            for line in changes.lines():
-                click.echo(line)
-            with progress(formats.question_count(bank), "Importing") as advance:
-                for set_data in bank["sets"]:  # one set at a time, to move the bar; one transaction
-                    import_bank({"role": bank["role"], "sets": [set_data]}, summary=summary)
-                    advance(len(set_data["questions"]))
-            if changes.has_changes:
-                record_import(changes, file.name, formats.format_for(file.name))
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise click.ClickException(
-                "the question bank changed while importing; nothing was written. Run the import again."
-            ) from None
-        except BaseException:
-            db.session.rollback()
-            raise
-    click.echo(f"Imported {file.name}: {summary}." if changes.has_changes else "Nothing to import.")
+            (applied,) = apply_banks([(bank, file.name)], progress=advance)
+        except BankError as exc:
+            _fail(exc.errors, file.name)
+    for line in applied.changes.lines():
+        click.echo(line)
+    if applied.changes.has_changes:
+        click.echo(f"Imported {file.name}: {applied.summary}.")
+    else:
+        click.echo("Nothing to import.")
 
 
 def find_set(spec: str) -> QuestionSet:

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, IntegerField, SelectMultipleField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import BooleanField, SelectMultipleField
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form
+from ..forms import Form, number_field
 
 MAX_QUESTIONS = 15
 MAX_MINUTES = 30
 
 
 class MockForm(Form):
-    questions = IntegerField(
+    questions = number_field(
         "Number of questions",
+        1,
+        MAX_QUESTIONS,
+        "Enter how many questions you want.",
+        f"Choose from 1 to {MAX_QUESTIONS} questions.",
         description=f"1 to {MAX_QUESTIONS}.",
-        render_kw={"min": 1, "max": MAX_QUESTIONS, "inputmode": "numeric"},
-        validators=[
-            InputRequired("Enter how many questions you want."),
-            NumberRange(1, MAX_QUESTIONS, f"Choose from 1 to {MAX_QUESTIONS} questions."),
-        ],
     )
-    minutes = IntegerField(
+    minutes = number_field(
         "Minutes per question",
+        1,
+        MAX_MINUTES,
+        "Enter the minutes you want per question.",
+        f"Choose from 1 to {MAX_MINUTES} minutes per question.",
         description=f"1 to {MAX_MINUTES}. A countdown shows the time left for each question.",
-        render_kw={"min": 1, "max": MAX_MINUTES, "inputmode": "numeric"},
-        validators=[
-            InputRequired("Enter the minutes you want per question."),
-            NumberRange(1, MAX_MINUTES, f"Choose from 1 to {MAX_MINUTES} minutes per question."),
-        ],
     )
     categories = SelectMultipleField(
         "Categories",

@@ -53,7 +53,7 @@ class Question(db.Model):
         UniqueConstraint("set_id", "key"),
         CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty_range"),
         # Covers counting and choosing visible questions without reading their (large) rows:
-        # the catalogue's count went from 21 ms to 1 ms over 10,000 questions. The id is listed for
+        # bench/RESULTS.md has what it bought. The id is listed for
         # PostgreSQL (SQLite's rowid is in every index already): joins to card_state need it.
         Index("ix_question_set_visible", "set_id", "archived", "difficulty", "position", "id"),
     )

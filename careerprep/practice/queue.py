@@ -138,7 +138,7 @@ def _counts_statement(filters: Filters) -> Select:
     """One pass over the role's visible questions with this user's card and flag beside each."""
     # Reviews today of cards that were not new today: what the daily review limit counts. Today's
     # reviews are read first (MATERIALIZED): PostgreSQL's generic plan for the prepared statement
-    # otherwise walked every review of each of the role's questions (0.2 ms -> 90 ms).
+    # otherwise walked every review of each of the role's questions (figures in bench/RESULTS.md).
     today = (
         db.select(Review.question_id)
         .where(Review.user_id == USER, Review.reviewed_at >= DAY_START)

@@ -180,9 +180,36 @@ def _apply_rating(
     leech = outcome.lapsed and state.lapses >= LEECH_LAPSES
     if leech:
         set_flag(user.id, question.id, suspended=True, leech=True)
+    review = _review_row(user, question, token, rating, state, now, draft, covered, mode, prev_state)
+    db.session.add(review)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # This token was recorded already (a repeat submit), or another request created this
+        # card first: tell the two apart and try again in the second case.
+        db.session.rollback()
+        if _already_recorded(token.nonce):
+            return RatingResult(None, duplicate=True)
+        return None
+    return RatingResult(review, duplicate=False, leech=leech)
+
+
+def _review_row(
+    user: User,
+    question: Question,
+    token: Token,
+    rating: int,
+    state: CardState,
+    now: datetime,
+    draft: str | None,
+    covered: list[int] | None,
+    mode: str,
+    prev_state: int,
+) -> Review:
+    """The log entry for a rating: what was rated, when, how long it took, and the state it produced."""
     limit_ms = current_app.config["MAX_ANSWER_SECONDS"] * 1000
     duration = min(max(0, int(now.timestamp() * 1000) - token.shown_at_ms), limit_ms)
-    review = Review(
+    return Review(
         user_id=user.id,
         question_id=question.id,
         token=token.nonce,
@@ -201,17 +228,6 @@ def _apply_rating(
         mode=mode,
         prev_state=prev_state,
     )
-    db.session.add(review)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # This token was recorded already (a repeat submit), or another request created this
-        # card first: tell the two apart and try again in the second case.
-        db.session.rollback()
-        if _already_recorded(token.nonce):
-            return RatingResult(None, duplicate=True)
-        return None
-    return RatingResult(review, duplicate=False, leech=leech)
 
 
 def set_flag(user_id: int, question_id: int, **values) -> CardFlag:

@@ -241,12 +241,27 @@ def rate(slug: str) -> Response:
         announce = f"Rated {RATING_LABELS[rating]}. Next card."
     if result.leech:
         announce = warn = LEECH_MESSAGE + " " + announce
-    # The rating is committed: the next card only reads, outside SQLite's write lock.
+    # The rating is committed: the next card is only read (record_rating ends its transaction).
+    return _next_card(role, plan, mode, filters, announce, warn, category="warning", status=status)
+
+
+def _next_card(
+    role: Role,
+    plan: RolePlan | None,
+    mode: str,
+    filters: Filters,
+    announce: str,
+    message: str | None,
+    category: str,
+    status: int = 200,
+) -> Response:
+    """After a write in the drill: htmx gets the next card (announcing what happened); a browser is
+    sent back to the drill, with `message` flashed when there is one."""
     return after_write(
         _drill_url(role, mode, filters),
-        warn,
+        message,
         fragment=lambda: _render_card(role, plan, mode, filters, announce=announce, status=status),
-        category="warning",
+        category=category,
     )
 
 
@@ -272,12 +287,7 @@ def undo(slug: str) -> Response:
     if stack and wanted == stack[-1]:
         session["undo"] = stack[:-1]
         announce = undo_rating(current_user.id, wanted)
-    return after_write(
-        _drill_url(role, mode, filters),
-        announce,
-        fragment=lambda: _render_card(role, plan, mode, filters, announce=announce),
-        category="info",
-    )
+    return _next_card(role, plan, mode, filters, announce, announce, category="info")
 
 
 @bp.post("/roles/<slug>/drill/flag")
@@ -297,12 +307,7 @@ def flag(slug: str) -> Response:
         else:
             announce = cards.bury(current_user, question, utc_now())
         db.session.commit()
-    return after_write(
-        _drill_url(role, mode, filters),
-        announce,
-        fragment=lambda: _render_card(role, plan, mode, filters, announce=announce),
-        category="info",
-    )
+    return _next_card(role, plan, mode, filters, announce, announce, category="info")
 
 
 @bp.post("/questions/<int:question_id>/unsuspend")

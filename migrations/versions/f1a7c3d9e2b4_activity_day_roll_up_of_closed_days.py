@@ -9,7 +9,52 @@ Create Date: 2026-11-21 10:30:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-from careerprep.models import DROP_REVIEW_TRIGGERS, REVIEW_TRIGGERS
+
+# The triggers as they were when this revision was written (frozen here: a migration must not change
+# when the models do).
+REVIEW_TRIGGERS = {
+    'sqlite': [
+        """CREATE TRIGGER IF NOT EXISTS review_closed_day_insert AFTER INSERT ON review
+        WHEN NEW.reviewed_at < (SELECT activity_boundary FROM "user" WHERE id = NEW.user_id)
+        BEGIN UPDATE "user" SET activity_boundary = NULL WHERE id = NEW.user_id; END""",
+        """CREATE TRIGGER IF NOT EXISTS review_closed_day_delete AFTER DELETE ON review
+        WHEN OLD.reviewed_at < (SELECT activity_boundary FROM "user" WHERE id = OLD.user_id)
+        BEGIN UPDATE "user" SET activity_boundary = NULL WHERE id = OLD.user_id; END""",
+        """CREATE TRIGGER IF NOT EXISTS review_closed_day_update
+        AFTER UPDATE OF user_id, reviewed_at, rating, prev_state, duration_ms ON review
+        WHEN OLD.reviewed_at < (SELECT activity_boundary FROM "user" WHERE id = OLD.user_id)
+          OR NEW.reviewed_at < (SELECT activity_boundary FROM "user" WHERE id = NEW.user_id)
+        BEGIN UPDATE "user" SET activity_boundary = NULL WHERE id IN (OLD.user_id, NEW.user_id); END""",
+    ],
+    'postgresql': [
+        """CREATE OR REPLACE FUNCTION review_closed_day() RETURNS trigger AS $$
+        BEGIN
+          IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            UPDATE "user" SET activity_boundary = NULL
+            WHERE id = NEW.user_id AND activity_boundary > NEW.reviewed_at;
+          END IF;
+          IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            UPDATE "user" SET activity_boundary = NULL
+            WHERE id = OLD.user_id AND activity_boundary > OLD.reviewed_at;
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER review_closed_day
+        AFTER INSERT OR DELETE OR UPDATE OF user_id, reviewed_at, rating, prev_state, duration_ms ON review
+        FOR EACH ROW EXECUTE FUNCTION review_closed_day()""",
+    ],
+}
+DROP_REVIEW_TRIGGERS = {
+    'sqlite': [
+        """DROP TRIGGER IF EXISTS review_closed_day_insert""",
+        """DROP TRIGGER IF EXISTS review_closed_day_delete""",
+        """DROP TRIGGER IF EXISTS review_closed_day_update""",
+    ],
+    'postgresql': [
+        """DROP TRIGGER IF EXISTS review_closed_day ON review""",
+        """DROP FUNCTION IF EXISTS review_closed_day()""",
+    ],
+}
 
 
 # revision identifiers, used by Alembic.

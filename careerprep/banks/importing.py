@@ -1,0 +1,149 @@
+"""The one import path: banks are compared with the database, written, audited and committed in one
+write transaction, or nothing is written. The admin import, `flask import-questions` and `flask seed`
+all go through `apply_banks`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Question, QuestionSet, Role, write_transaction
+from . import BankError
+from .diff import BankDiff, diff_bank, record_import
+from .formats import format_for, load
+from .rules import QUESTION_COPY
+
+BANK_DIR = Path(__file__).resolve().parent
+CHANGED_MEANWHILE = "the question bank changed while importing; nothing was written. Preview the file again."
+
+
+@dataclass
+class ImportSummary:
+    roles: int = 0
+    sets_created: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} questions added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.sets_created} new sets"
+        )
+
+
+def import_bank(
+    bank: dict,
+    session: Session | None = None,
+    summary: ImportSummary | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> ImportSummary:
+    """Upsert a validated bank by slug and key, keeping question ids (and so everyone's progress).
+
+    Adds and flushes; the caller commits (apply_banks, in one transaction with the comparison and
+    the audit row). `progress(n)` is told as each set's n questions are written.
+    """
+    session = session or db.session
+    summary = summary or ImportSummary()
+    role_data = bank["role"]
+    role = session.scalar(db.select(Role).filter_by(slug=role_data["slug"]))
+    if role is None:
+        role = Role(slug=role_data["slug"], title=role_data["title"], summary=role_data["summary"])
+        session.add(role)
+        session.flush()
+        summary.roles += 1
+    else:
+        role.title = role_data["title"]
+        if role_data["summary"]:
+            role.summary = role_data["summary"]
+    existing_sets = {s.slug: s for s in session.scalars(db.select(QuestionSet).filter_by(role_id=role.id))}
+    for set_data in bank["sets"]:
+        qset = existing_sets.get(set_data["slug"])
+        if qset is None:
+            qset = QuestionSet(role_id=role.id, slug=set_data["slug"], published=set_data["published"])
+            session.add(qset)
+            summary.sets_created += 1
+        qset.title = set_data["title"]
+        qset.description = set_data["description"]
+        session.flush()
+        existing = {q.key: q for q in session.scalars(db.select(Question).filter_by(set_id=qset.id))}
+        if progress is not None:
+            progress(len(set_data["questions"]))
+        for position, qdata in enumerate(set_data["questions"]):
+            qdata = {**qdata, "position": position}
+            question = existing.get(qdata["key"])
+            if question is None:
+                session.add(
+                    Question(set_id=qset.id, key=qdata["key"], **{f: qdata[f] for f in QUESTION_COPY})
+                )
+                summary.created += 1
+            elif any(getattr(question, f) != qdata[f] for f in QUESTION_COPY):
+                for f in QUESTION_COPY:
+                    setattr(question, f, qdata[f])
+                summary.updated += 1
+            else:
+                summary.unchanged += 1
+    session.flush()
+    return summary
+
+
+def bundled_files(directory: Path = BANK_DIR) -> list[Path]:
+    """The bundled bank files, in a stable order."""
+    return sorted(directory.glob("*.yaml"))
+
+
+@dataclass
+class Applied:
+    """What importing one bank changed (the comparison made before writing) and the write's tally."""
+
+    changes: BankDiff
+    summary: ImportSummary
+
+
+def apply_banks(
+    banks: list[tuple[dict, str]], *, audit: bool = True, progress: Callable[[int], object] | None = None
+) -> list[Applied]:
+    """Import validated banks (bank, file name) in ONE write transaction: compare, write, audit, commit.
+
+    Parsing and validating happen before (formats.load): only this holds the write lock. A
+    concurrent change to the same rows (a unique key) rolls everything back with a BankError.
+    """
+    applied = []
+    with write_transaction():
+        try:
+            for bank, filename in banks:
+                changes = diff_bank(bank)
+                summary = import_bank(bank, progress=progress)
+                if audit and changes.has_changes:
+                    record_import(changes, filename, format_for(filename))
+                applied.append(Applied(changes, summary))
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise BankError([CHANGED_MEANWHILE]) from None
+        except BaseException:
+            db.session.rollback()
+            raise
+    return applied
+
+
+def seed(directory: Path = BANK_DIR) -> ImportSummary:
+    """Load every bank file in `directory` in one transaction; nothing is written if any is invalid."""
+    banks, errors = [], []
+    for path in bundled_files(directory):
+        try:
+            banks.append((load(path.read_bytes(), path.name), path.name))
+        except BankError as exc:
+            errors.extend(e if e.startswith(path.name) else f"{path.name}: {e}" for e in exc.errors)
+    if errors:
+        raise BankError(errors)
+    total = ImportSummary()
+    for result in apply_banks(banks, audit=False):
+        for name in ("roles", "sets_created", "created", "updated", "unchanged"):
+            setattr(total, name, getattr(total, name) + getattr(result.summary, name))
+    return total

@@ -1,7 +1,13 @@
-"""Fixtures in the flaskr style: app (fresh database per test), client, runner, auth helper."""
+"""Fixtures in the flaskr style: app (fresh database per test), client, runner, auth helper.
+
+Also the fixtures several modules share (user, logged_in, admin_user, admin, bank, other_user,
+chromium_available) and the data helpers conftest needs itself; the other shared helpers are in
+tests/helpers.py.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from contextlib import contextmanager
@@ -151,12 +157,15 @@ def card_state(user_id: int, question_id: int, **overrides) -> CardState:
     return CardState(user_id=user_id, question_id=question_id, **{**fields, **overrides})
 
 
+_user_numbers = itertools.count(1)
+
+
 def make_user(app, **overrides) -> User:
     """Create a user directly in the database; returns it detached with its id loaded."""
     from werkzeug.security import generate_password_hash
 
-    n = overrides.pop("n", None) or (len(_counter) + 1)
-    _counter.append(n)
+    number = next(_user_numbers)  # advances even when `n` is given, so no number is used twice
+    n = overrides.pop("n", None) or number
     fields = {
         "email": f"user{n}@example.com",
         "display_name": f"User {n}",
@@ -172,9 +181,6 @@ def make_user(app, **overrides) -> User:
         db.session.refresh(user)
         db.session.expunge(user)
     return user
-
-
-_counter: list[int] = []
 
 
 class AuthActions:
@@ -204,6 +210,46 @@ def logged_in(app, client, auth, user):
     response = auth.login(user.email)
     assert response.status_code == 303
     return client
+
+
+@pytest.fixture
+def admin_user(app):
+    """An admin (boss@example.com, "The Boss"); test_admin_users relies on the email and name."""
+    return make_user(app, is_admin=True, email="boss@example.com", display_name="The Boss")
+
+
+@pytest.fixture
+def admin(client, auth, admin_user):
+    """A client signed in as `admin_user`."""
+    assert auth.login(admin_user.email).status_code == 303
+    return client
+
+
+@pytest.fixture
+def bank(app, request):
+    """The test module's question bank: `bank_dict(**BANK)` where the module sets `BANK` (a dict of
+    bank_dict arguments, e.g. `BANK = {"n_questions": 6}`), else bank_dict()'s five questions."""
+    load_bank(app, bank_dict(**getattr(request.module, "BANK", {})))
+
+
+@pytest.fixture
+def other_user(app, bank):
+    """A second user with their own full footprint, which must never leak or be touched."""
+    from tests.helpers import seed_account  # helpers imports this module
+
+    someone = make_user(app, email="other@example.com", display_name="Other Person")
+    seed_account(app, someone, "OTHER")
+    return someone
+
+
+@pytest.fixture(scope="module")
+def chromium_available():
+    """Skip (or, with REQUIRE_E2E=1, fail) a browser module without Chromium and Playwright.
+
+    Browser modules use it with `pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures(...)]`."""
+    from tests.e2e_support import require_chromium  # e2e_support imports this module
+
+    require_chromium()
 
 
 def bank_dict(

@@ -1,4 +1,4 @@
-"""Live server and Chromium for the browser tests (marked e2e)."""
+"""Live server, Chromium and sign-up for the browser tests (marked e2e)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,39 @@ def live_server(
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
+
+
+def register(page, base: str, email: str = "learner@example.com", name: str = "Learner") -> None:
+    """Create an account through the sign-up form; the browser lands on the roles page, signed in."""
+    page.goto(f"{base}/auth/register")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_label("Repeat password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{base}/roles")
+
+
+def server_app(tmp_path: Path):
+    """An app on the SQLite database that `live_server(tmp_path)` serves, to change its data directly."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
+        }
+    )
+
+
+def make_admin(tmp_path: Path, email: str) -> None:
+    """Turn the live server's account `email` into an admin (register it first)."""
+    from careerprep.models import User
+
+    app = server_app(tmp_path)
+    with app.app_context():
+        db.session.scalar(db.select(User).filter_by(email=email)).is_admin = True
+        db.session.commit()
+        db.engine.dispose()
 
 
 @contextmanager

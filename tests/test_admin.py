@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
-import re
 
 import pytest
 import yaml
 from werkzeug.routing import IntegerConverter
 
 from careerprep.extensions import db
-from careerprep.models import Question, QuestionSet, Role
-from tests.conftest import PASSWORD, bank_dict, make_user
+from careerprep.models import Question
+from tests.conftest import bank_dict
+from tests.transfer_support import counts, multipart, upload
 
 
 def admin_urls(app):
@@ -55,31 +54,6 @@ def test_every_admin_url_sends_anonymous_users_to_login(app, client):
         assert "/auth/login" in response.headers["Location"]
 
 
-@pytest.fixture
-def admin(app, client, auth):
-    user = make_user(app, is_admin=True)
-    assert auth.login(user.email, PASSWORD).status_code == 303
-    return client
-
-
-def upload(client, content: bytes, filename="bank.yaml"):
-    """Import a file the one way there is: the preview, then its Apply form."""
-    preview = client.post(
-        "/admin/import", data={"bank": (io.BytesIO(content), filename)}, content_type="multipart/form-data"
-    )
-    if preview.status_code != 200:
-        return preview
-    page = preview.get_data(as_text=True)
-    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"|name="payload" value="([^"]+)"', page)
-    value = next(g for g in payload.groups() if g)
-    return client.post("/admin/import/apply", data={"payload": value, "filename": filename})
-
-
-def counts(app):
-    with app.app_context():
-        return tuple(db.session.scalar(db.select(db.func.count(m.id))) for m in (Role, QuestionSet, Question))
-
-
 def test_admin_page_lists_roles_and_sets(app, admin):
     from tests.conftest import load_bank
 
@@ -92,7 +66,7 @@ def test_admin_page_lists_roles_and_sets(app, admin):
 def test_upload_yaml_bank_imports_it(app, admin):
     response = upload(admin, yaml.safe_dump(bank_dict(n_questions=3)).encode())
     assert response.status_code == 303
-    assert counts(app) == (1, 1, 3)
+    assert counts(app)[:3] == (1, 1, 3)
     html = admin.get("/admin/").get_data(as_text=True)
     assert "3 questions added" in html
 
@@ -100,7 +74,7 @@ def test_upload_yaml_bank_imports_it(app, admin):
 def test_upload_json_bank_imports_it(app, admin):
     response = upload(admin, json.dumps(bank_dict(n_questions=2)).encode(), "bank.json")
     assert response.status_code == 303
-    assert counts(app) == (1, 1, 2)
+    assert counts(app)[:3] == (1, 1, 2)
 
 
 def test_reupload_updates_by_key(app, admin):
@@ -108,7 +82,7 @@ def test_reupload_updates_by_key(app, admin):
     upload(admin, yaml.safe_dump(bank).encode())
     bank["sets"][0]["questions"][0]["answer"] = "A better answer."
     assert upload(admin, yaml.safe_dump(bank).encode()).status_code == 303
-    assert counts(app) == (1, 1, 2)
+    assert counts(app)[:3] == (1, 1, 2)
     with app.app_context():
         assert db.session.scalar(db.select(Question.answer).filter_by(key="q-0")) == "A better answer."
 
@@ -127,7 +101,7 @@ def test_invalid_bank_lists_every_error_and_writes_nothing(app, admin):
     assert "sets[0].questions[2].key_points: needs 3 to 6 items, got 1" in html
     assert "sets[0].questions[0].surprise: unknown field" in html
     assert "4 problems found in bank.yaml; nothing was imported." in html
-    assert counts(app) == (0, 0, 0)
+    assert counts(app)[:3] == (0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +119,7 @@ def test_malformed_files_get_clear_messages(app, admin, content, message):
     response = upload(admin, content)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-    assert counts(app) == (0, 0, 0)
+    assert counts(app)[:3] == (0, 0, 0)
 
 
 def test_wrong_extension_and_missing_file(app, admin):
@@ -158,15 +132,8 @@ def test_wrong_extension_and_missing_file(app, admin):
 
 
 def test_oversized_upload_is_413(app, admin):
-    # Built by hand: the test client's own encoder spools big bodies to an unclosed temp file.
-    boundary = "cpboundary"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="bank"; '
-        f'filename="big.yaml"\r\nContent-Type: application/yaml\r\n\r\n'
-    ).encode()
-    body += b"#" * (1024 * 1024 + 10) + f"\r\n--{boundary}--\r\n".encode()
-    content_type = f"multipart/form-data; boundary={boundary}"
+    body, content_type = multipart(b"#" * (1024 * 1024 + 10), "big.yaml")
     response = admin.post("/admin/import", data=body, content_type=content_type)
     assert response.status_code == 413
     assert b"1 MiB" in response.data
-    assert counts(app) == (0, 0, 0)
+    assert counts(app)[:3] == (0, 0, 0)

@@ -6,7 +6,7 @@ import pytest
 
 from careerprep.extensions import db
 from careerprep.models import AuditLog, CardState, Question, QuestionSet, Report, Review, Role
-from tests.conftest import PASSWORD, bank_dict, card_state, load_bank, make_user, rating_token, reveal_url
+from tests.conftest import PASSWORD, bank_dict, card_state, load_bank, rating_token, reveal_url
 
 QUESTION = {
     "key": "new-q",
@@ -17,13 +17,6 @@ QUESTION = {
     "difficulty": "2",
     "tags": "locks, concurrency",
 }
-
-
-@pytest.fixture
-def admin(app, client):
-    who = make_user(app, is_admin=True)
-    assert client.post("/auth/login", data={"email": who.email, "password": PASSWORD}).status_code == 303
-    return client
 
 
 def audit_actions(app) -> list[str]:

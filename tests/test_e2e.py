@@ -6,26 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_support import chromium, live_server, require_chromium
+from tests.e2e_support import chromium, live_server, make_admin, register, server_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("chromium_available")]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _chromium_available():
-    require_chromium()
-
-
-def register(page, base: str, email: str = "learner@example.com") -> None:
-    page.goto(f"{base}/auth/register")
-    page.get_by_label("Your name").fill("Learner")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill("a long enough password")
-    page.get_by_label("Repeat password").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(f"{base}/roles")
 
 
 def test_register_drill_ten_cards_by_keyboard_and_see_them_on_the_dashboard(tmp_path):
@@ -111,19 +96,13 @@ def test_dashboard_with_a_month_of_reviews(tmp_path):
     import random
     from datetime import UTC, datetime, timedelta
 
-    from careerprep import create_app
     from careerprep.extensions import db
-    from careerprep.models import CardState, Question, Review, User
+    from careerprep.models import CardState, Question, User
+    from tests.helpers import review_row
 
     with live_server(tmp_path) as base, chromium(viewport={"width": 1280, "height": 900}) as (page, errors):
         register(page, base, email="month@example.com")
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "x",
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
-            }
-        )
+        app = server_app(tmp_path)
         rng = random.Random(3)
         now = datetime.now(UTC)
         with app.app_context():
@@ -137,17 +116,13 @@ def test_dashboard_with_a_month_of_reviews(tmp_path):
                     at = now - timedelta(days=days_ago, minutes=rng.randrange(600))
                     n += 1
                     db.session.add(
-                        Review(
-                            user_id=user.id,
-                            question_id=questions[n % len(questions)],
-                            token=f"m{n}",
+                        review_row(
+                            user.id,
+                            questions[n % len(questions)],
+                            at,
                             rating=rng.choice((1, 2, 3, 3, 3, 4)),
-                            reviewed_at=at,
                             duration_ms=rng.randrange(20_000, 120_000),
-                            state=2,
-                            step=None,
                             stability=8.0,
-                            difficulty=5.0,
                             due=at + timedelta(days=8),
                             interval_seconds=8 * 86400,
                             prev_state=rng.choice((0, 2, 2)),
@@ -228,8 +203,6 @@ def test_dark_theme_toggle_is_remembered(tmp_path):
 
 
 def test_question_editor_live_preview(tmp_path):
-    from tests.test_e2e_a11y import make_admin
-
     with live_server(tmp_path) as base, chromium() as (page, errors):
         register(page, base, email="editor@example.com")
         make_admin(tmp_path, "editor@example.com")
@@ -249,7 +222,6 @@ def test_admin_imports_a_set_with_an_error_fixes_it_publishes_it_and_a_learner_s
     import yaml
 
     from tests.conftest import bank_dict
-    from tests.test_e2e_a11y import make_admin
 
     bank = bank_dict(role_slug="release-engineer", n_questions=3, set_slug="pipelines", published=False)
     broken = yaml.safe_load(yaml.safe_dump(bank))

@@ -8,44 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests import a11y
-from tests.e2e_support import chromium, live_server, require_chromium
+from tests.e2e_support import chromium, live_server, make_admin, register
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("chromium_available")]
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "software-systems-engineer"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _chromium_available():
-    require_chromium()
-
-
-def register(page, base, email="a11y@example.com"):
-    page.goto(f"{base}/auth/register")
-    page.get_by_label("Your name").fill("Ada")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill("a long enough password")
-    page.get_by_label("Repeat password").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(f"{base}/roles")
-
-
-def make_admin(tmp_path, email):
-    from careerprep import create_app
-    from careerprep.extensions import db
-    from careerprep.models import User
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "x",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
-        }
-    )
-    with app.app_context():
-        db.session.scalar(db.select(User).filter_by(email=email)).is_admin = True
-        db.session.commit()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -76,7 +43,7 @@ def test_every_main_page_passes_the_accessibility_check(tmp_path, scheme):
         ):
             page.goto(base + path)
             audit(name, shot=name in ("landing", "login"))
-        register(page, base)
+        register(page, base, email="a11y@example.com", name="Ada")
         audit("roles", shot=True)
         page.goto(f"{base}/roles/{SLUG}")
         audit("role", shot=True)

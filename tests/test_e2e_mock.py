@@ -10,26 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import bank_dict
-from tests.e2e_support import chromium, live_server, require_chromium
+from tests.e2e_support import chromium, live_server, register
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("chromium_available")]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _chromium_available():
-    require_chromium()
-
-
-def register(page, base: str, email: str = "mock@example.com") -> None:
-    page.goto(f"{base}/auth/register")
-    page.get_by_label("Your name").fill("Candidate")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill("a long enough password")
-    page.get_by_label("Repeat password").fill("a long enough password")
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(f"{base}/roles")
 
 
 def rewind_clock(database: Path, position: int, seconds_left: int, seconds_per_question: int) -> None:
@@ -47,7 +32,7 @@ def test_two_question_mock_interview_with_countdown_reveal_and_rating(tmp_path):
     bank = bank_dict(n_questions=6, categories=("Alpha", "Behavioural"))
     database = tmp_path / "e2e.sqlite"
     with live_server(tmp_path, bank=bank) as base, chromium() as (page, errors):
-        register(page, base)
+        register(page, base, email="mock@example.com", name="Candidate")
         page.goto(f"{base}/roles/test-role/mock")
         assert page.get_by_label("Include one behavioural question").is_checked()
         page.get_by_label("Number of questions").fill("2")

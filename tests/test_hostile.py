@@ -11,9 +11,8 @@ from flask import url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
-from careerprep.extensions import db
-from careerprep.models import CardState, Question, QuestionSet, Review, Role, User, UserSession
 from tests.conftest import PASSWORD, bank_dict, load_bank, make_user
+from tests.helpers import snapshot
 
 HOSTILE = [
     "' OR '1'='1' --",
@@ -47,37 +46,6 @@ FIELDS = [
 ]
 # Successful actions that end the walker's own session are tested elsewhere.
 SKIP_SIGNED_IN = {"auth.logout", "account.sign_out_others"}
-
-
-def snapshot(app) -> tuple:
-    """Everything a bad request must leave alone."""
-    with app.app_context():
-        counts = tuple(  # one query: a scalar subquery per table
-            db.session.execute(
-                db.select(
-                    *(
-                        db.select(db.func.count(m.id)).scalar_subquery()
-                        for m in (User, UserSession, Role, QuestionSet, Question, CardState, Review)
-                    )
-                )
-            ).one()
-        )
-        users = tuple(
-            db.session.execute(
-                db.select(
-                    User.id, User.password_hash, User.is_admin, User.is_active, User.display_name
-                ).order_by(User.id)
-            ).all()
-        )
-        revoked = db.session.scalar(
-            db.select(db.func.count(UserSession.id)).where(UserSession.revoked_at.is_not(None))
-        )
-        states = tuple(
-            db.session.execute(
-                db.select(CardState.id, CardState.reps, CardState.due).order_by(CardState.id)
-            ).all()
-        )
-    return counts, users, revoked, states
 
 
 def targets(app, value: str):

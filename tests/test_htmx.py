@@ -13,10 +13,10 @@ import pytest
 from flask import url_for
 
 from careerprep import create_app
-from tests.conftest import PASSWORD, load_bank, make_user
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+BANK = {"n_questions": 30}  # conftest's `bank`: enough questions for the question list to have pages
 
 
 def pushed_endpoints() -> set[str]:
@@ -46,20 +46,12 @@ def _get_endpoints() -> list[str]:
     )
 
 
-@pytest.fixture
-def admin(app, client):
-    load_bank(app, n_questions=30)
-    who = make_user(app, is_admin=True)
-    assert client.post("/auth/login", data={"email": who.email, "password": PASSWORD}).status_code == 303
-    return client
-
-
 def test_the_pushed_urls_are_found():
     assert {"admin.questions", "admin.users"} <= set(PUSHED)
 
 
 @pytest.mark.parametrize("endpoint", PUSHED)
-def test_a_history_restore_of_a_pushed_url_gets_the_whole_page(app, admin, endpoint):
+def test_a_history_restore_of_a_pushed_url_gets_the_whole_page(app, bank, admin, endpoint):
     with app.test_request_context():
         url = url_for(endpoint)
     fragment = admin.get(url, headers={"HX-Request": "true", "HX-Target": "user-results"})
@@ -73,7 +65,7 @@ def test_a_history_restore_of_a_pushed_url_gets_the_whole_page(app, admin, endpo
 
 
 @pytest.mark.parametrize("endpoint", _get_endpoints())
-def test_every_html_page_restores_whole(app, admin, endpoint):
+def test_every_html_page_restores_whole(app, bank, admin, endpoint):
     """Any page can end up in history; a restore of it is never a fragment."""
     with app.test_request_context():
         url = url_for(endpoint)

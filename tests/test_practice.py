@@ -28,11 +28,6 @@ def rate(client, rating=3, url=DRILL, htmx=False):
     return client.post(url, data={"token": token, "rating": str(rating)}, headers=headers)
 
 
-@pytest.fixture
-def bank(app):
-    load_bank(app, n_questions=5)
-
-
 def test_drill_requires_login(client, bank):
     response = client.get(DRILL)
     assert response.status_code == 303

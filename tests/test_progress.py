@@ -13,29 +13,11 @@ from careerprep.progress.activity import activity, activity_days, longest_streak
 from careerprep.progress.dashboard import dashboard as build_dashboard
 from careerprep.progress.role import role_progress
 from tests.conftest import card_state, count_queries, load_bank, rating_token, reveal_url
+from tests.helpers import review_row
 
 # 11:30 on Wednesday 11 March 2026 in Kolkata (UTC+5:30): local days start at 18:30 UTC.
 NOW = datetime(2026, 3, 11, 6, 0, tzinfo=UTC)
 TZ = "Asia/Kolkata"
-
-
-def add_review(user_id, question_id, at, rating=3, prev_state=2, duration_ms=60_000, n=[0]):  # noqa: B006
-    n[0] += 1
-    return Review(
-        user_id=user_id,
-        question_id=question_id,
-        token=f"t{n[0]}",
-        rating=rating,
-        reviewed_at=at,
-        duration_ms=duration_ms,
-        state=2,
-        step=None,
-        stability=5.0,
-        difficulty=5.0,
-        due=at + timedelta(days=3),
-        interval_seconds=3 * 86400,
-        prev_state=prev_state,
-    )
 
 
 @pytest.fixture
@@ -47,16 +29,17 @@ def history(app, user):
         q = {x.key: x.id for x in db.session.scalars(db.select(Question))}
         reviews = [
             # today (local Mar 11 00:15), a review-state pass, 2 minutes
-            add_review(user.id, q["q-0"], datetime(2026, 3, 10, 18, 45, tzinfo=UTC), 3, 2, 120_000),
+            review_row(user.id, q["q-0"], datetime(2026, 3, 10, 18, 45, tzinfo=UTC), duration_ms=120_000),
             # yesterday (local Mar 10 23:45): a lapse of a review card
-            add_review(user.id, q["q-1"], datetime(2026, 3, 10, 18, 15, tzinfo=UTC), 1, 2),
+            review_row(user.id, q["q-1"], datetime(2026, 3, 10, 18, 15, tzinfo=UTC), rating=1),
             # Mar 9 and Mar 7 (Mar 8 missed): an Easy review card and a new card's first review
-            add_review(user.id, q["q-2"], datetime(2026, 3, 9, 10, 0, tzinfo=UTC), 4, 2),
-            add_review(user.id, q["q-3"], datetime(2026, 3, 7, 10, 0, tzinfo=UTC), 3, 0),
+            review_row(user.id, q["q-2"], datetime(2026, 3, 9, 10, 0, tzinfo=UTC), rating=4),
+            review_row(user.id, q["q-3"], datetime(2026, 3, 7, 10, 0, tzinfo=UTC), prev_state=0),
         ]
         # Five days in a row in January: the longest streak.
         reviews += [
-            add_review(user.id, q["q-4"], datetime(2026, 1, 10 + i, 9, 0, tzinfo=UTC), 3, 1) for i in range(5)
+            review_row(user.id, q["q-4"], datetime(2026, 1, 10 + i, 9, 0, tzinfo=UTC), prev_state=1)
+            for i in range(5)
         ]
         db.session.add_all(reviews)
         db.session.add_all(
@@ -312,7 +295,7 @@ def test_rollup_folds_in_the_days_closed_since(app, user, history):
         activity_days(db.session.get(User, user.id), NOW)
         later = NOW + timedelta(days=2)
         with db.session.begin_nested():
-            db.session.add(add_review(user.id, history["q-5"], NOW + timedelta(hours=2), rating=2))
+            db.session.add(review_row(user.id, history["q-5"], NOW + timedelta(hours=2), rating=2))
         db.session.commit()
         assert rollup_state(user.id)[0] is not None  # a review after the boundary keeps the roll-up
         me = db.session.get(User, user.id)
@@ -339,7 +322,7 @@ def test_a_change_to_a_closed_day_clears_the_rollup_and_the_next_view_rebuilds_i
         old = db.select(Review.id).where(Review.user_id == user.id).order_by(Review.reviewed_at).limit(1)
         if change == "insert":  # a bulk insert (no ORM events): the trigger still sees it
             row = {
-                c.name: getattr(add_review(user.id, history["q-5"], NOW - timedelta(days=20)), c.name)
+                c.name: getattr(review_row(user.id, history["q-5"], NOW - timedelta(days=20)), c.name)
                 for c in Review.__table__.columns
                 if c.name != "id"
             }

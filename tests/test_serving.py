@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ import pytest
 from careerprep import create_app
 from careerprep.extensions import db
 from tests.conftest import database_url, reset_schema
+from tests.helpers import free_port
 from tests.http_client import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +35,6 @@ def _redis_or_skip() -> None:
         pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def gunicorn(tmp_path_factory):
     """CareerPrep under gunicorn with two workers, limits in Redis, one trusted proxy hop."""
@@ -51,7 +45,7 @@ def gunicorn(tmp_path_factory):
     reset_schema(app)
     with app.app_context():
         db.engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BIND": f"127.0.0.1:{port}",

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""Your account: settings, password, devices, your data, deleting the account."""
 
-bp = Blueprint("account", __name__, url_prefix="/account")
+from .views import bp
 
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

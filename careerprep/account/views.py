@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -29,10 +30,11 @@ from ..extensions import db
 from ..htmx import redirect_to
 from ..localtime import zone
 from ..models import utc_now
-from . import bp
 from .data import export_document, export_reviews_csv
 from .deletion import delete_account
 from .forms import ChangePasswordForm, ConfirmForm, DeleteAccountForm, SettingsForm
+
+bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def _page(

@@ -1,19 +1,6 @@
-from flask import Blueprint, abort
-from flask_login import current_user
+"""The admin area: authoring, import and export, reports, users, the audit log."""
 
-from ..extensions import login_manager
+from . import audit_views, authoring, questions, reports, transfer, users, views  # noqa: F401 (routes)
+from .blueprint import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-def require_admin():
-    """Everything under /admin: anonymous users sign in first, non-admins get 403."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_admin:
-        abort(403)
-    return None
-
-
-from . import audit_views, authoring, questions, reports, transfer, users, views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..localtime import start_of, zone
 from ..models import AuditLog
 from ..web import paginate, query_args
-from . import bp
+from .blueprint import bp
 from .users import contains_pattern
 
 PER_PAGE = 50

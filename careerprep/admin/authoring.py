@@ -8,7 +8,7 @@ from .. import audit
 from ..extensions import db
 from ..htmx import redirect_to
 from ..models import Question, QuestionSet, Role
-from . import bp
+from .blueprint import bp
 from .editing import admin_page, apply_changes, set_archived, taken
 from .forms import RoleForm, SetForm
 

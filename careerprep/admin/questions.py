@@ -13,7 +13,7 @@ from ..htmx import redirect_to, render
 from ..models import CardState, MockItem, Question, QuestionSet, Report, Review, Role
 from ..templating import render_markdown
 from ..web import int_id, paginate, query_args
-from . import bp
+from .blueprint import bp
 from .editing import admin_page, apply_changes, set_archived, taken
 from .forms import QuestionForm
 

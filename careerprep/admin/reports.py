@@ -9,7 +9,7 @@ from ..extensions import db
 from ..htmx import redirect_to
 from ..models import Report, utc_now
 from ..web import paginate
-from . import bp
+from .blueprint import bp
 from .editing import admin_page
 from .forms import ResolveForm
 

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..forms import Form
 from ..htmx import after_write
 from ..models import QuestionSet, Role
-from . import bp
+from .blueprint import bp
 
 PAYLOAD_DAMAGED = "the file sent back from the preview is damaged; upload the file again"
 

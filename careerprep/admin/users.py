@@ -14,7 +14,7 @@ from ..extensions import db
 from ..htmx import after_write, alert, redirect_to, render
 from ..models import Review, User, write_transaction
 from ..web import paginate, query_args
-from . import bp
+from .blueprint import bp
 
 PER_PAGE = 25
 MAX_QUERY = 100

@@ -7,7 +7,7 @@ from sqlalchemy import false, func, true
 
 from ..extensions import db
 from ..models import Question, QuestionSet, Role
-from . import bp
+from .blueprint import bp
 
 
 def _overview() -> list[tuple[Role, list[tuple[QuestionSet, int, int]]]]:

@@ -1,11 +1,11 @@
-from flask import Blueprint
+"""Signing up, in and out: accounts, server-side sign-ins and Flask-Login's set-up."""
 
 from ..extensions import login_manager
+from . import views
+from .services import load_user
+from .views import bp
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-from . import views  # noqa: E402
-from .services import load_user  # noqa: E402
+__all__ = ["bp", "init_login"]
 
 
 def init_login() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     current_app,
@@ -20,9 +21,10 @@ from .. import limits
 from ..extensions import db, limiter
 from ..htmx import after_write, redirect_to, safe_next
 from ..models import User
-from . import bp
 from .forms import LoginForm, RegisterForm
 from .services import authenticate, close_session, hash_password, normalise_email, open_session
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _auth_limit() -> str:

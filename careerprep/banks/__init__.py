@@ -8,18 +8,10 @@ rules (the limits) · parse (text to data, depth bounded) · validate (data to a
 
 from __future__ import annotations
 
-
-class BankError(Exception):
-    """A bank file that is not valid; `errors` lists every problem by item and field."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
-from .importing import BANK_DIR, ImportSummary, apply_banks, bundled_files, import_bank, seed  # noqa: E402
-from .parse import parse  # noqa: E402
-from .validate import load_file, validate  # noqa: E402
+from .errors import BankError
+from .importing import BANK_DIR, ImportSummary, apply_banks, bundled_files, import_bank, seed
+from .parse import parse
+from .validate import load_file, validate
 
 __all__ = [
     "BANK_DIR",

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from . import BankError
+from .errors import BankError
 
 MAX_QUESTIONS = 2000
 CSV_COLUMNS = (

@@ -15,8 +15,8 @@ from sqlalchemy import false
 
 from ..extensions import db
 from ..models import Question, QuestionSet
-from . import BankError
 from .csv_bank import MAX_QUESTIONS, csv_error, dump_csv, read_csv
+from .errors import BankError
 from .parse import MAX_DEPTH, parse, too_deep
 from .validate import validate
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Question, QuestionSet, Role, write_transaction
-from . import BankError
 from .diff import BankDiff, diff_bank, record_import
+from .errors import BankError
 from .formats import format_for, load
 from .rules import QUESTION_COPY
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from . import BankError
+from .errors import BankError
 
 MAX_DEPTH = 32  # a bank is 5 levels deep; anything far deeper is not a bank file
 

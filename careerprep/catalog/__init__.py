@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""Roles, a role's page and its interview date, the Anki deck."""
 
-bp = Blueprint("catalog", __name__)
+from .views import bp
 
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, abort, make_response, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, make_response, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from .. import plans
@@ -13,8 +13,9 @@ from ..extensions import db
 from ..htmx import after_write
 from ..models import Role, RolePlan, utc_now
 from ..queries import visible_role_and_plan, visible_role_or_404
-from . import bp
 from .services import catalogue, role_overview
+
+bp = Blueprint("catalog", __name__)
 
 
 def _user():

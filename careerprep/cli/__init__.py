@@ -1,7 +1,6 @@
-"""Command-line tasks (`flask --app app <command>`), registered on a blueprint with no group."""
+"""Command-line tasks (`flask --app app <command>`), one module per topic."""
 
-from flask import Blueprint
+from . import commands, transfer  # noqa: F401 (commands)
+from .blueprint import bp
 
-bp = Blueprint("cli", __name__, cli_group=None)
-
-from . import commands, transfer  # noqa: E402,F401
+__all__ = ["bp"]

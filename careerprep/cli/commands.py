@@ -15,7 +15,7 @@ from ..banks import seed as seed_banks
 from ..extensions import db
 from ..models import User, write_transaction
 from ..reviews import verify
-from . import bp
+from .blueprint import bp
 
 
 @bp.cli.command("seed")

@@ -15,7 +15,7 @@ from ..banks import BankError, anki, apply_banks, formats
 from ..banks.diff import diff_bank
 from ..extensions import db
 from ..models import Question, QuestionSet, Role
-from . import bp
+from .blueprint import bp
 
 PROGRESS_FROM = 200  # questions; smaller files finish before a bar would be seen
 

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The landing page, the health check and the theme switch."""
 
-bp = Blueprint("core", __name__)
+from .views import bp
 
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
 from ..htmx import redirect_to, safe_next
 from ..themes import THEMES
-from . import bp
+
+bp = Blueprint("core", __name__)
 
 
 @bp.get("/")

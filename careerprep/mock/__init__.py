@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""Mock interviews."""
 
-bp = Blueprint("mock", __name__)
+from .views import bp
 
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
@@ -11,7 +11,6 @@ from ..localtime import zone
 from ..models import MockInterview, Role, utc_now
 from ..queries import visible_role
 from ..web import int_id
-from . import bp
 from .forms import MAX_MINUTES, MAX_QUESTIONS, MockForm, clamp
 from .services import (
     BEHAVIOURAL,
@@ -32,6 +31,8 @@ from .services import (
     role_categories,
     save_answer,
 )
+
+bp = Blueprint("mock", __name__)
 
 
 @bp.before_request

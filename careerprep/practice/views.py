@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Response, abort, make_response, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, make_response, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from .. import plans
@@ -19,7 +19,25 @@ from ..models import Question, Role, RolePlan, utc_now, write_transaction
 from ..queries import visible_questions, visible_role_and_plan
 from ..scheduling import RATING_LABELS
 from ..web import int_id
-from . import bp, cards
+from .cards import (
+    SessionTally,
+    bury,
+    is_visible,
+    next_due,
+    own_flag,
+    own_state,
+    question_in_role,
+    question_role_and_plan,
+    save_report,
+    session_tally,
+    suspend,
+)
+from .cards import (
+    history as card_history,
+)
+from .cards import (
+    unsuspend as unsuspend_card,
+)
 from .forms import ReportForm
 from .queue import MODES, Filters, next_card
 from .rating import (
@@ -34,6 +52,8 @@ from .rating import (
     suggestions,
     undo_rating,
 )
+
+bp = Blueprint("practice", __name__)
 
 UNDO_DEPTH = 20
 SESSION_IDLE = timedelta(hours=3)
@@ -74,12 +94,12 @@ def _touch_session(role: Role, now: datetime) -> None:
     session.modified = True
 
 
-def _session_tally(role: Role) -> cards.SessionTally | None:
+def _session_tally(role: Role) -> SessionTally | None:
     """This drill session's cards, ratings and time, since it started."""
     entry = (session.get("drill") or {}).get(role.slug)
     if not entry:
         return None
-    return cards.session_tally(current_user, role, datetime.fromisoformat(entry["started"]))
+    return session_tally(current_user, role, datetime.fromisoformat(entry["started"]))
 
 
 def _undo_top() -> int | None:
@@ -173,11 +193,11 @@ def _reveal(
     """The back of a card: the model answer, the key-point checklist and the rating buttons."""
     token = read_token(raw_token, current_user)
     matches = token is not None and token.question_id == question_id
-    question = cards.question_in_role(question_id, role) if matches else None
+    question = question_in_role(question_id, role) if matches else None
     if question is None:
         return _render_card(role, plan, mode, filters, announce="That card expired. Here is the next one.")
     now = utc_now()
-    state = cards.own_state(current_user, question.id)
+    state = own_state(current_user, question.id)
     answer_seconds = max(0, int(now.timestamp() - token.shown_at_ms / 1000))
     return _card(
         role,
@@ -205,7 +225,7 @@ def rate(slug: str) -> Response:
     """Record a rating (once per card showing) and move on to the next card."""
     mode, filters = _mode_and_filters(request.form)
     token = read_token(request.form.get("token"), current_user)
-    found = cards.question_role_and_plan(current_user, token.question_id, slug) if token else None
+    found = question_role_and_plan(current_user, token.question_id, slug) if token else None
     if found is None:
         _role_and_plan(slug)  # 404 for an unknown role; a known role with a bad token is a 400 below
         abort(400)
@@ -298,14 +318,14 @@ def flag(slug: str) -> Response:
     mode, filters = _mode_and_filters(request.form)
     token = read_token(request.form.get("token"), current_user)
     action = request.form.get("action")
-    question = cards.question_in_role(token.question_id, role) if token else None
+    question = question_in_role(token.question_id, role) if token else None
     if question is None or action not in ("suspend", "bury"):
         abort(400)
     with write_transaction():
         if action == "suspend":
-            announce = cards.suspend(current_user, question)
+            announce = suspend(current_user, question)
         else:
-            announce = cards.bury(current_user, question, utc_now())
+            announce = bury(current_user, question, utc_now())
         db.session.commit()
     return _next_card(role, plan, mode, filters, announce, announce, category="info")
 
@@ -314,7 +334,7 @@ def flag(slug: str) -> Response:
 @login_required
 def unsuspend(question_id: int) -> Response:
     """Bring a suspended or buried card back into the queue."""
-    if not cards.unsuspend(current_user, question_id):
+    if not unsuspend_card(current_user, question_id):
         abort(404)
     db.session.commit()
     return after_write(url_for("practice.history", question_id=question_id), "Card is back in your queue.")
@@ -330,7 +350,7 @@ def summary(slug: str) -> str:
         "practice/summary.html",
         role=role,
         summary=_session_tally(role),
-        next_due=cards.next_due(current_user, role, now),
+        next_due=next_due(current_user, role, now),
         now=now,
     )
 
@@ -353,15 +373,15 @@ def history(question_id: int) -> str:
     question = db.session.get(Question, question_id)
     if question is None:
         abort(404)
-    reviews = cards.history(current_user, question_id)
-    if not reviews and not cards.is_visible(question_id):
+    reviews = card_history(current_user, question_id)
+    if not reviews and not is_visible(question_id):
         abort(404)
     return render_template(
         "practice/history.html",
         question=question,
         reviews=reviews,
-        state=cards.own_state(current_user, question_id),
-        flag=cards.own_flag(current_user, question_id),
+        state=own_state(current_user, question_id),
+        flag=own_flag(current_user, question_id),
         tz=zone(current_user.timezone),
         now=utc_now(),
     )
@@ -380,7 +400,7 @@ def report(question_id: int) -> Response:
     )
     if form.validate_on_submit():
         with write_transaction():
-            cards.save_report(current_user, question, form.reason.data, form.comment.data or "")
+            save_report(current_user, question, form.reason.data, form.comment.data or "")
             db.session.commit()
         return after_write(back, "Thanks: an admin will look at this question.")
     status = 422 if form.is_submitted() else 200

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""Your progress: the dashboard and each role."""
 
-bp = Blueprint("progress", __name__)
+from .views import bp
 
-from . import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from ..models import utc_now
 from ..queries import visible_role_or_404
-from . import bp
 from .activity import GOAL
 from .dashboard import dashboard as build_dashboard
 from .role import role_progress
+
+bp = Blueprint("progress", __name__)
 
 
 @bp.get("/dashboard")

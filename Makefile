@@ -6,42 +6,54 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+AXE    := node_modules/axe-core/axe.min.js
 
-.PHONY: run serve test test-postgres install db lint format lock clean
+.PHONY: run serve test test-postgres install runtime db lint format lock clean
 
+# gunicorn (2 workers, its own log off: the app logs one JSON line per request); the banner is printed
+# once the server listens (gunicorn.conf.py's when_ready). Ctrl-C stops it cleanly. HOST=, PORT= choose
+# the address (port 5000 is taken on macOS: `make run PORT=8000`).
 run: db
-	@echo ""
-	@echo "  CareerPrep is running at http://$(HOST):$(PORT)"
-	@echo "  Make the first admin in another terminal:"
-	@echo "      $(FLASK) create-admin you@example.com"
-	@echo ""
-	SESSION_COOKIE_SECURE=0 $(FLASK) run --host $(HOST) --port $(PORT)
+	SESSION_COOKIE_SECURE=0 CAREERPREP_BANNER=1 BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} \
+		GUNICORN_ACCESS_LOG=none exec $(BIN)/gunicorn -c gunicorn.conf.py app:app
 
 # Production-style: gunicorn with gunicorn.conf.py (workers from the CPU count; see README "Deploying").
 serve: db
-	$(BIN)/gunicorn -c gunicorn.conf.py app:app
+	exec $(BIN)/gunicorn -c gunicorn.conf.py app:app
 
-test: install
+test: install $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL, with Redis-backed rate limits (local services, see README).
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-test-postgres: install
+test-postgres: install $(AXE)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) REQUIRE_POSTGRES=1 REQUIRE_REDIS=1 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
+runtime: $(RUNTIME)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever the dependencies or the lock change; the lock pins every package.
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+# Reinstall whenever the dependencies or the lock change; the lock pins every package. Serving needs only
+# the runtime packages; the tests add the dev extras (pytest, Playwright, ruff).
+$(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	@touch $@
 
-db: install
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@ $(RUNTIME)
+
+# axe-core for the browser tests' accessibility pass (tests/axe.py), pinned by package-lock.json.
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+db: runtime
 	$(FLASK) db upgrade
 	$(FLASK) seed
 

@@ -21,7 +21,8 @@ max_requests_jitter = 50 if max_requests else 0
 # TRUSTED_PROXIES (the number of proxies in front) is set, through werkzeug's ProxyFix.
 forwarded_allow_ips = ""
 
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+_access_log = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = None if _access_log.lower() in ("", "none", "off") else _access_log
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # The request id ties this line to the app's structured log lines for the same request.
@@ -35,3 +36,17 @@ control_socket = os.environ.get(
     "GUNICORN_CONTROL_SOCKET",
     os.path.join(_runtime, "careerprep-" + re.sub(r"[^A-Za-z0-9.-]+", "_", bind) + ".ctl"),
 )
+
+
+def when_ready(server):
+    """`make run`: say where CareerPrep is once it really listens (CAREERPREP_BANNER=1)."""
+    if not os.environ.get("CAREERPREP_BANNER"):
+        return
+    address = bind if "://" in bind or bind.startswith("unix:") else f"http://{bind}"
+    print(
+        f"\n  CareerPrep is running at {address}\n"
+        "  Make the first admin in another terminal:\n"
+        "      .venv/bin/flask --app app create-admin you@example.com\n"
+        "  Press Ctrl-C to stop.\n",
+        flush=True,
+    )

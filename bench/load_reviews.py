@@ -532,6 +532,7 @@ def app_context(database_url: str) -> Iterator[Flask]:
         try:
             yield app
         finally:
+            db.session.remove()  # hand the session's connection back before closing the pool
             db.engine.dispose()
 
 

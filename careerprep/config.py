@@ -38,6 +38,7 @@ class Defaults:
     SESSION_MAX_DAYS = 365  # a sign-in ends this long after it began, used or not
     REMEMBER_COOKIE_DURATION = timedelta(days=365)
     NEW_CARDS_PER_DAY = 10
+    FEATURED_ROLES = ("software-systems-engineer",)  # shown first on the roles page, full width
     DESIRED_RETENTION = 0.9
     FSRS_FUZZING = True
     # A card shown but not rated within this time still counts at most this long.

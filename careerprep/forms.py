@@ -41,6 +41,24 @@ class FiniteDecimalField(DecimalField):
             raise ValueError(self.gettext("Not a valid decimal value."))
 
 
+class PercentField(FiniteDecimalField):
+    """A share shown and typed as a percentage ("90", "90 %"); a fraction ("0.9") is read as one too.
+
+    `data` is the fraction (0.9), as the model stores it.
+    """
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{Decimal(str(self.data)) * 100:.0f}"
+
+    def process_formdata(self, valuelist: list) -> None:
+        text = (valuelist[0] if valuelist else "").strip().rstrip("%").strip()
+        super().process_formdata([text] if valuelist else valuelist)
+        if isinstance(self.data, Decimal) and 1 < self.data <= 100:  # a huge number stays out of range
+            self.data = self.data / 100
+
+
 def number_field(label: str, low: int, high: int, missing: str, out_of_range: str, **options) -> IntegerField:
     """A whole-number field between `low` and `high`, with the messages for empty and out of range."""
     return IntegerField(

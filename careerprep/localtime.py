@@ -7,12 +7,14 @@ runs midnight to midnight in their IANA time zone, exact across DST changes.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import Integer, case, cast, func
 
 from .extensions import db
 
+ZONES = sorted(available_timezones() - {"localtime", "Factory"})  # what a user may choose
+_ZONE_SET = frozenset(ZONES)
 JDN_OF_ORDINAL_ZERO = 1_721_425  # date.fromordinal(1) (1 January of year 1) is Julian Day Number 1,721,426
 
 
@@ -22,6 +24,11 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def known_zone(name: str | None) -> str | None:
+    """`name` if it is an IANA zone a user may choose (a browser's `Intl` zone is checked here), else None."""
+    return name if name in _ZONE_SET else None
 
 
 def local_today(tz_name: str, now: datetime) -> date:

@@ -56,13 +56,32 @@ ALLOWED_ATTRIBUTES = {
 @lru_cache(maxsize=4096)
 def _render_markdown(text: str) -> str:
     html = _md.render(text)
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+    # A code block scrolls inside itself: make it a focusable region, so it scrolls by keyboard too.
+    # (nh3 writes every <pre> bare, so this adds the attributes only to what it let through.)
+    return clean.replace("<pre>", '<pre tabindex="0">')
+
+
+@lru_cache(maxsize=4096)
+def _render_inline(text: str) -> str:
+    return nh3.clean(
+        _md.renderInline(text),
+        tags={"strong", "em", "code", "del", "a"},
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def render_markdown_inline(text: str | None) -> Markup:
+    """One line of question Markdown (a key point) as sanitised inline HTML: code, emphasis, links."""
+    return Markup(_render_inline(text or ""))  # noqa: S704 (sanitised by nh3 above)
 
 
 def render_markdown(text: str | None) -> Markup:
@@ -77,10 +96,24 @@ def plaintext(text: str | None) -> str:
     return " ".join(html.unescape(stripped).split())
 
 
+def blurb(text: str | None, limit: int = 200) -> str:
+    """The start of a summary for a card: whole sentences up to `limit` characters, else whole words."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1]
+    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+    if end >= limit // 2:
+        return cut[: end + 1]
+    return cut[: cut.rfind(" ")].rstrip(",;:") + "…"
+
+
 def register(app: Flask) -> None:
     """Expose the helpers to templates."""
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(render_markdown_inline, "markdown_inline")
     app.add_template_filter(plaintext, "plaintext")
+    app.add_template_filter(blurb, "blurb")
     app.add_template_filter(format_interval, "interval")
     app.jinja_env.globals["RATING_LABELS"] = RATING_LABELS
     app.jinja_env.globals["MODES"] = {**MODES, "mock": "Mock interview"}

@@ -1,8 +1,8 @@
 """Fixtures in the flaskr style: app (fresh database per test), client, runner, auth helper.
 
-Also the fixtures several modules share (user, logged_in, admin_user, admin, bank, other_user,
-chromium_available) and the data helpers conftest needs itself; the other shared helpers are in
-tests/helpers.py.
+Also the fixtures several modules share (user, logged_in, admin_user, admin, bank, other_user, mock_id,
+chromium_available) and the data helpers conftest needs itself. The other shared helpers are plain
+functions in tests/helpers.py, and per feature in tests/*_support.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from careerprep.banks import import_bank, validate
 from careerprep.config import normalise_database_url
 from careerprep.extensions import db
 from careerprep.models import CardState, User
+from tests.mock_support import start_mock
 
 FAST_HASH = "scrypt:1024:8:1"  # tests only; production uses N=2^17 (see test_auth)
 PASSWORD = "correct horse battery"
@@ -240,6 +241,12 @@ def other_user(app, bank):
     someone = make_user(app, email="other@example.com", display_name="Other Person")
     seed_account(app, someone, "OTHER")
     return someone
+
+
+@pytest.fixture
+def mock_id(logged_in, bank):
+    """A mock interview of three two-minute questions, started by `logged_in` through the form."""
+    return start_mock(logged_in, questions="3", minutes="2")
 
 
 @pytest.fixture(scope="module")

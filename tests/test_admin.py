@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from careerprep.extensions import db
 from careerprep.models import Question
-from tests.conftest import bank_dict
+from tests.conftest import bank_dict, load_bank
 from tests.transfer_support import counts, multipart, upload
 
 
@@ -54,9 +54,50 @@ def test_every_admin_url_sends_anonymous_users_to_login(app, client):
         assert "/auth/login" in response.headers["Location"]
 
 
-def test_admin_page_lists_roles_and_sets(app, admin):
-    from tests.conftest import load_bank
+# The routes of bank import and export, users and the audit log one by one (the walks above cover
+# them too, in a single test each).
+ROUTES = [
+    ("GET", "/admin/import"),
+    ("POST", "/admin/import"),
+    ("POST", "/admin/import/apply"),
+    ("GET", "/admin/export"),
+    ("GET", "/admin/sets/1/export.yaml"),
+    ("GET", "/admin/sets/1/export.json"),
+    ("GET", "/admin/sets/1/export.csv"),
+    ("GET", "/admin/sets/1/export.apkg"),
+    ("GET", "/admin/roles/1/export.apkg"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users/1/admin"),
+    ("POST", "/admin/users/1/active"),
+    ("GET", "/admin/audit"),
+]
 
+
+def test_the_import_and_export_routes_are_registered(app):
+    rules = {(m, r.rule) for r in app.url_map.iter_rules() for m in r.methods}
+    assert ("POST", "/admin/import/apply") in rules
+    assert ("GET", "/admin/sets/<int:set_id>/export.<fmt>") in rules
+    assert ("GET", "/admin/roles/<int:role_id>/export.apkg") in rules
+    assert ("GET", "/roles/<slug>/anki.apkg") in rules
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_each_route_is_403_for_a_non_admin(app, logged_in, method, url):
+    load_bank(app, n_questions=2)  # set 1 and role 1 exist
+    response = logged_in.open(url, method=method, data={"action": "promote"})
+    assert response.status_code == 403
+    assert b"Not allowed" in response.data
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_each_route_sends_anonymous_users_to_login(app, client, method, url):
+    load_bank(app, n_questions=2)
+    response = client.open(url, method=method, data={"action": "promote"})
+    assert response.status_code == 303
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_admin_page_lists_roles_and_sets(app, admin):
     load_bank(app, n_questions=4)
     html = admin.get("/admin/").get_data(as_text=True)
     assert "Role test-role" in html and "Set basics" in html

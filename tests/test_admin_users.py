@@ -1,4 +1,4 @@
-"""Admin users: who can reach the users page, and its listing, search, filters and pages."""
+"""Admin users: the users page's listing, search, filters, pages and its htmx fragment."""
 
 from __future__ import annotations
 
@@ -11,27 +11,6 @@ from tests.conftest import count_queries, make_user
 from tests.helpers import add_reviews, emails_on
 
 HX = {"HX-Request": "true", "HX-Target": "user-results"}
-USER_URLS = [
-    ("GET", "/admin/users"),
-    ("POST", "/admin/users/1/admin"),
-    ("POST", "/admin/users/1/active"),
-]
-
-
-# -- access ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("method", "url"), USER_URLS)
-def test_user_urls_are_403_for_a_non_admin(app, logged_in, method, url):
-    response = logged_in.open(url, method=method, data={"action": "promote"})
-    assert response.status_code == 403
-
-
-@pytest.mark.parametrize(("method", "url"), USER_URLS)
-def test_user_urls_send_anonymous_users_to_sign_in(app, client, method, url):
-    response = client.open(url, method=method, data={"action": "promote"})
-    assert response.status_code == 303
-    assert "/auth/login" in response.headers["Location"]
 
 
 # -- listing and search ------------------------------------------------------------------------------------

@@ -10,10 +10,8 @@ import pytest
 
 from careerprep.extensions import db
 from careerprep.models import Question, Review, User
-from tests.conftest import card_state, count_queries, load_bank
-from tests.test_practice import DRILL, show_and_reveal
-
-HX = {"HX-Request": "true"}
+from tests.conftest import card_state, count_queries, load_bank, rating_token
+from tests.helpers import DRILL, HX, reveal
 
 
 def review_history(app, user_id: int, n: int) -> None:
@@ -68,7 +66,7 @@ def test_query_counts_stay_within_budget_and_flat(app, logged_in, user, question
         with count_queries(app) as statements:
             assert logged_in.get(path, headers=headers).status_code == 200
         counts[name] = len(statements)
-    _, token = show_and_reveal(logged_in, htmx=True)
+    token = rating_token(reveal(logged_in, htmx=True))
     with count_queries(app) as statements:
         assert logged_in.post(DRILL, data={"token": token, "rating": "3"}, headers=HX).status_code == 200
     counts["rating"] = len(statements)

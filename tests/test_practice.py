@@ -10,22 +10,7 @@ import pytest
 from careerprep.extensions import db
 from careerprep.models import CardState, Question, Review
 from tests.conftest import card_state, count_queries, load_bank, make_user, rating_token, reveal_url
-
-DRILL = "/roles/test-role/drill"
-
-
-def show_and_reveal(client, url=DRILL, htmx=False):
-    """Open the next card and reveal it; return (revealed html, token)."""
-    headers = {"HX-Request": "true"} if htmx else {}
-    front = client.get(url, headers=headers).get_data(as_text=True)
-    back = client.get(reveal_url(front), headers=headers).get_data(as_text=True)
-    return back, rating_token(back)
-
-
-def rate(client, rating=3, url=DRILL, htmx=False):
-    back, token = show_and_reveal(client, url, htmx)
-    headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(url, data={"token": token, "rating": str(rating)}, headers=headers)
+from tests.helpers import DRILL, rate, reveal
 
 
 def test_drill_requires_login(client, bank):
@@ -67,7 +52,7 @@ def test_reveal_as_page_and_fragment(logged_in, bank, htmx):
     for label in ("Again", "Hard", "Good", "Easy"):
         assert label in html
     assert 'name="rating" value="3"' in html
-    assert 'Good</span> <span class="rate-interval">· 10m' in html  # fsrs: new card, Good → 10 min
+    assert 'Good</span> <span class="rate-interval">10m</span>' in html  # fsrs: new card, Good → 10 min
 
 
 def test_rating_records_one_review_and_the_fsrs_state(app, logged_in, bank, user):
@@ -110,7 +95,7 @@ def test_rating_via_htmx_returns_the_next_card(app, logged_in, bank):
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_double_submit_records_once(app, logged_in, bank, htmx):
-    _, token = show_and_reveal(logged_in)
+    token = rating_token(reveal(logged_in))
     headers = {"HX-Request": "true"} if htmx else {}
     first = logged_in.post(DRILL, data={"token": token, "rating": "3"}, headers=headers)
     second = logged_in.post(DRILL, data={"token": token, "rating": "1"}, headers=headers)
@@ -137,7 +122,7 @@ def test_double_submit_records_once(app, logged_in, bank, htmx):
     ],
 )
 def test_bad_rating_input_is_400_and_writes_nothing(app, logged_in, bank, form):
-    _, token = show_and_reveal(logged_in)
+    token = rating_token(reveal(logged_in))
     data = {"token": token, **form}
     response = logged_in.post(DRILL, data=data)
     assert response.status_code == 400
@@ -203,7 +188,7 @@ def test_users_never_see_or_change_each_others_progress(app, client, auth, bank)
     alice = make_user(app)
     bob = make_user(app)
     auth.login(alice.email)
-    _, alice_token = show_and_reveal(client)
+    alice_token = rating_token(reveal(client))
     rate(client, rating=4)
     auth.logout()
     auth.login(bob.email)
@@ -235,7 +220,7 @@ def test_expired_reveal_link_shows_the_next_card(logged_in, bank):
 
 def test_token_for_another_role_is_rejected(app, logged_in, bank):
     load_bank(app, role_slug="other-role")
-    _, token = show_and_reveal(logged_in, url="/roles/other-role/drill")
+    token = rating_token(reveal(logged_in, url="/roles/other-role/drill"))
     response = logged_in.post(DRILL, data={"token": token, "rating": "3"})
     assert response.status_code == 400
 

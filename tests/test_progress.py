@@ -150,7 +150,7 @@ def test_role_competency_weakest_and_distribution(app, user, history):
     assert data.totals == {"new": 2, "learning": 2, "mastered": 1, "young": 1}
     assert data.due == 1 and data.new_today == 1
     # Weakest first: the relearning card (stability 1, reviewed 2 days ago).
-    assert [q.key for q, _r, _l in data.weakest][0] == "q-1"
+    assert data.weakest[0].question.key == "q-1" and data.weakest[0].learning
     assert len(data.weakest) == 4
     assert sum(n for _label, n in data.recall_buckets) == 4
 
@@ -164,7 +164,7 @@ def test_dashboard_page_renders_the_numbers(app, logged_in, user, history, monke
     assert "Wed 11 Mar 2026: 1 review, 2.0 min</title>" in html
     assert 'id="retention-7">66.7%<' in html
     assert "Cards due per day for the next 30 days: 4 cards in total" in html
-    assert "Mastered</dt><dd>1<" in html
+    assert "Well known</dt><dd>1<" in html and "Learned</dt><dd>1<" in html
 
 
 def test_role_progress_page(app, logged_in, user, history, monkeypatch):
@@ -192,7 +192,7 @@ def test_drilling_shows_up_on_the_dashboard(app, logged_in):
         back = logged_in.get(reveal_url(front)).get_data(as_text=True)
         logged_in.post("/roles/test-role/drill", data={"token": rating_token(back), "rating": "3"})
     html = logged_in.get("/dashboard").get_data(as_text=True)
-    assert 'id="reviews-today">5<' in html and 'id="new-today">5 <span class="of">of 10' in html
+    assert 'id="reviews-today">5<' in html and 'id="new-today">5 <span class="of">limit 10' in html
 
 
 def test_streak_helpers():

@@ -7,6 +7,7 @@ import pytest
 from careerprep.extensions import db
 from careerprep.models import User, UserSession
 from tests.conftest import PASSWORD, make_user
+from tests.helpers import sign_in
 
 
 def copy_cookies(source, target, names=("session", "remember_token")):
@@ -23,16 +24,9 @@ def device(app):
     return app.test_client()
 
 
-def login(client, email, remember=True):
-    data = {"email": email, "password": PASSWORD}
-    if remember:
-        data["remember"] = "y"
-    assert client.post("/auth/login", data=data).status_code == 303
-
-
 @pytest.mark.parametrize("names", [("session",), ("remember_token",), ("session", "remember_token")])
 def test_cookie_copied_before_logout_stops_working(app, client, device, user, names):
-    login(client, user.email)
+    sign_in(client, user.email, remember=True)
     copy_cookies(client, device, names)
     assert device.get("/dashboard").status_code == 200
     assert client.post("/auth/logout").status_code == 303
@@ -41,17 +35,17 @@ def test_cookie_copied_before_logout_stops_working(app, client, device, user, na
 
 
 def test_logout_ends_only_this_device(app, client, device, user):
-    login(client, user.email)
-    login(device, user.email)
+    sign_in(client, user.email, remember=True)
+    sign_in(device, user.email, remember=True)
     client.post("/auth/logout")
     assert device.get("/dashboard").status_code == 200
 
 
 def test_password_change_ends_other_sessions_and_copied_cookies(app, client, device, user):
-    login(client, user.email)
+    sign_in(client, user.email, remember=True)
     stolen = app.test_client()
     copy_cookies(client, stolen)
-    login(device, user.email)
+    sign_in(device, user.email, remember=True)
     response = client.post(
         "/account/password",
         data={
@@ -94,7 +88,7 @@ def test_password_change_ends_other_sessions_and_copied_cookies(app, client, dev
     ],
 )
 def test_password_change_refuses_bad_input_and_changes_nothing(app, client, user, form, message):
-    login(client, user.email)
+    sign_in(client, user.email, remember=True)
     with app.app_context():
         before = db.session.get(User, user.id).password_hash
     response = client.post("/account/password", data=form)
@@ -105,8 +99,8 @@ def test_password_change_refuses_bad_input_and_changes_nothing(app, client, user
 
 
 def test_sign_out_other_devices(app, client, device, user):
-    login(client, user.email)
-    login(device, user.email)
+    sign_in(client, user.email, remember=True)
+    sign_in(device, user.email, remember=True)
     page = client.get("/account/").get_data(as_text=True)
     assert page.count("signed in ") == 2 and page.count("This device") == 1
     assert page.count("Sign out this device") == 1  # the other sign-in, not this one
@@ -118,7 +112,7 @@ def test_sign_out_other_devices(app, client, device, user):
 
 
 def test_disabled_user_loses_access_on_the_next_request(app, client, user):
-    login(client, user.email)
+    sign_in(client, user.email, remember=True)
     assert client.get("/dashboard").status_code == 200
     with app.app_context():
         db.session.get(User, user.id).is_active = False
@@ -127,7 +121,7 @@ def test_disabled_user_loses_access_on_the_next_request(app, client, user):
 
 
 def test_sessions_store_only_a_hash_of_the_token(app, client, user):
-    login(client, user.email)
+    sign_in(client, user.email, remember=True)
     with app.app_context():
         row = db.session.scalar(db.select(UserSession))
     cookie_id = client.get_cookie("remember_token").value
@@ -144,7 +138,7 @@ def test_account_page_requires_login(client):
 def test_another_users_session_cookie_does_not_cross_over(app, client, device):
     alice = make_user(app)
     bob = make_user(app)
-    login(client, alice.email)
-    login(device, bob.email)
+    sign_in(client, alice.email, remember=True)
+    sign_in(device, bob.email, remember=True)
     assert f"{alice.display_name}" in client.get("/account/").get_data(as_text=True)
     assert f"{bob.display_name}" in device.get("/account/").get_data(as_text=True)

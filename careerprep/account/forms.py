@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..auth.forms import new_password_fields
 from ..auth.services import MAX_PASSWORD
-from ..forms import FiniteDecimalField, Form, number_field
+from ..forms import Form, PercentField, number_field
+from ..localtime import ZONES
 
 
 class ChangePasswordForm(Form):
@@ -21,9 +20,6 @@ class ConfirmForm(Form):
     """A button-only form: CSRF protection for a one-click action."""
 
 
-TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
-
-
 class SettingsForm(Form):
     """How you study: daily limits, retention, drafting, mock defaults and time zone."""
 
@@ -31,15 +27,16 @@ class SettingsForm(Form):
     max_reviews_per_day = number_field(
         "Maximum reviews per day (per role)", 1, 9999, "Enter a number.", "Use 1 to 9999."
     )
-    desired_retention = FiniteDecimalField(
-        "Desired retention",
-        places=2,
-        description="The chance you want of remembering a card when it comes back. Higher means "
-        "more reviews for a little more certainty: 0.90 is a good balance, 0.95 roughly doubles "
-        "the reviews of 0.90, and 0.80 halves them but you will forget more.",
+    desired_retention = PercentField(
+        "Aim to remember (% of cards when they come back)",
+        places=4,
+        description="90 is a good balance. Aiming higher means more reviews for a little more certainty: "
+        "95 roughly doubles the reviews of 90, and 80 halves them but you will forget more. "
+        "(This is FSRS's “desired retention”.)",
+        render_kw={"inputmode": "numeric"},
         validators=[
-            InputRequired("Enter a value such as 0.90."),
-            NumberRange(0.70, 0.97, "Use a value from 0.70 to 0.97."),
+            InputRequired("Enter a percentage such as 90."),
+            NumberRange(0.70, 0.97, "Use 70 to 97 (percent)."),
         ],
     )
     draft_enabled = BooleanField("Show a “Draft your answer” box before the reveal")
@@ -50,7 +47,7 @@ class SettingsForm(Form):
     timezone = SelectField(
         "Time zone",
         description="Days (daily limits, streaks, “today”) start at midnight here.",
-        choices=TIMEZONES,
+        choices=ZONES,
         validate_choice=True,
     )
 

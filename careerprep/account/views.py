@@ -12,6 +12,7 @@ from flask import (
     flash,
     make_response,
     render_template,
+    request,
     session,
     stream_with_context,
     url_for,
@@ -27,8 +28,8 @@ from ..auth.services import (
     revoke_sign_in,
 )
 from ..extensions import db
-from ..htmx import redirect_to
-from ..localtime import zone
+from ..htmx import after_write, redirect_to
+from ..localtime import known_zone, zone
 from ..models import utc_now
 from .data import export_document, export_reviews_csv
 from .deletion import delete_account
@@ -74,6 +75,19 @@ def settings() -> Response:
     db.session.commit()
     flash("Settings saved.", "success")
     return redirect_to(url_for("account.index"))
+
+
+@bp.post("/timezone")
+def timezone() -> Response:
+    """Switch to the time zone the browser reports (offered on the account page when they differ)."""
+    if not ConfirmForm().validate_on_submit():
+        return _page(status=400)
+    chosen = known_zone(request.form.get("timezone"))
+    if chosen is None:
+        return _page(status=422)
+    current_user.timezone = chosen
+    db.session.commit()
+    return after_write(url_for("account.index"), f"Your days now start at midnight in {chosen}.")
 
 
 @bp.before_request

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from ..forms import Form, strip_whitespace
@@ -43,3 +43,5 @@ class RegisterForm(Form):
         validators=[DataRequired(), Length(max=254), Regexp(EMAIL_RE, message="Enter an email address.")],
     )
     password, confirm = new_password_fields("Password", "Repeat password", "password")
+    # Filled in by the page's script from the browser (Intl); an unknown zone is ignored (UTC).
+    timezone = HiddenField()

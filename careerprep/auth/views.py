@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import limits
 from ..extensions import db, limiter
 from ..htmx import after_write, redirect_to, safe_next
+from ..localtime import known_zone
 from ..models import User
 from .forms import LoginForm, RegisterForm
 from .services import authenticate, close_session, hash_password, normalise_email, open_session
@@ -55,6 +56,7 @@ def register() -> Response | str:
         email = normalise_email(form.email.data)
         user = User(
             email=email,
+            timezone=known_zone(form.timezone.data) or "UTC",
             display_name=form.display_name.data.strip(),
             password_hash=hash_password(form.password.data, current_app.config["PASSWORD_HASH_METHOD"]),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import case, func
 
 from ..extensions import db
@@ -18,6 +19,7 @@ class RoleCard:
     questions: int
     due: int = 0
     studied: int = 0
+    featured: bool = False
 
     @property
     def unseen(self) -> int:
@@ -41,13 +43,15 @@ _USER_PROGRESS = (
 def catalogue(user: User | None, now: datetime) -> list[RoleCard]:
     """Every role with a published set, its question count, and (signed in) your due and new."""
     rows = db.session.execute(_ROLE_COUNTS).all()
-    cards = {role.id: RoleCard(role, int(count)) for role, count in rows}
+    featured = current_app.config["FEATURED_ROLES"]
+    cards = {role.id: RoleCard(role, int(count), featured=role.slug in featured) for role, count in rows}
     if user is not None and cards:
         progress = db.session.execute(_USER_PROGRESS, {"user_id": user.id, "now": now}).all()
         for role_id, studied, due in progress:
             if role_id in cards:
                 cards[role_id].studied, cards[role_id].due = int(studied), int(due)
-    return list(cards.values())
+    # The featured roles first (in the configured order), then the rest by title.
+    return sorted(cards.values(), key=lambda c: featured.index(c.role.slug) if c.featured else len(featured))
 
 
 @dataclass

@@ -19,7 +19,7 @@ from ..models import (
     User,
     write_transaction,
 )
-from ..practice.rating import MAX_DRAFT, Token, record_rating, suggest_rating, suggestions
+from ..practice.rating import MAX_DRAFT, Token, record_rating, suggestions
 from ..queries import card_join, visible_questions
 from ..scheduling import RATING_LABELS
 
@@ -291,18 +291,19 @@ def _as_int(raw: str) -> int | None:
 
 
 def rate_mock(user: User, mock: MockInterview, rows: list[ResultRow], now: datetime) -> None:
-    """Record each reached question once as an FSRS review (mode "mock") and store it on the item.
+    """Record each rated question once as an FSRS review (mode "mock") and store it on the item.
 
-    Unrated questions get the rating their key points suggest. The token nonce is per item, so a
-    repeated or concurrent submit records nothing twice. record_rating commits once per question.
+    A question the user did not rate is not recorded (its schedule is left alone). The token nonce is
+    per item, so a repeated or concurrent submit records nothing twice. record_rating commits once
+    per question.
     """
     now_ms = int(now.timestamp() * 1000)
     for row in rows:
-        if not row.reached:
+        if not row.reached or row.rating is None:
             continue
         item = row.item
         covered = sorted(row.covered)
-        rating = row.rating or suggest_rating(len(covered), len(row.question.key_points), row.seconds)
+        rating = row.rating
         token = Token(
             question_id=item.question_id,
             nonce=f"mock-{item.id}",

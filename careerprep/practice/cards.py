@@ -106,11 +106,20 @@ class SessionTally:
 
     started: datetime
     ratings: dict[int, int]
-    minutes: float
+    seconds: int
 
     @property
     def cards(self) -> int:
         return sum(self.ratings.values())
+
+    @property
+    def time(self) -> str:
+        """Time spent answering, for people: "45 s", "4 min 5 s", "1 h 2 min"."""
+        minutes, secs = divmod(self.seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return f"{hours} h {minutes} min"
+        return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
 def session_tally(user: User, role: Role, started: datetime) -> SessionTally:
@@ -125,7 +134,7 @@ def session_tally(user: User, role: Role, started: datetime) -> SessionTally:
     return SessionTally(
         started,
         {int(r): int(n) for r, n, _ in rows},
-        round(sum(int(ms) for _, _, ms in rows) / 60000, 1),
+        round(sum(int(ms) for _, _, ms in rows) / 1000),
     )
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from sqlalchemy import Select, String, bindparam, case, cast, func, or_
 from sqlalchemy.orm import defer
 
-from .. import scheduling
+from .. import localtime, scheduling
 from ..extensions import db
 from ..models import (
     CardFlag,
@@ -93,13 +93,17 @@ class Filters:
 
 @dataclass
 class QueueCounts:
-    due: int
+    """What the queue line says: due now, coming back later today, new left, done today."""
+
+    due: int  # cards due now (learning cards included)
     new_today: int
     new_limit: int
     new_available: int
     next_due: datetime | None
-    reviews_today: int = 0
+    reviews_today: int = 0  # reviews today of cards that were not new today (the daily review limit)
     review_limit: int = 0
+    learning: int = 0  # learning or relearning cards that come back later today
+    done_today: int = 0  # ratings today in this role, of any card
 
     @property
     def new_remaining(self) -> int:
@@ -108,6 +112,11 @@ class QueueCounts:
     @property
     def reviews_remaining(self) -> int:
         return max(0, self.review_limit - self.reviews_today)
+
+    @property
+    def to_go(self) -> int:
+        """Cards still to come today: due now (within the review limit), learning, new."""
+        return min(self.due, self.reviews_remaining) + self.learning + self.new_remaining
 
 
 @dataclass
@@ -127,6 +136,8 @@ def _pool(user: User, role: Role, now: datetime, filters: Filters) -> Select:
 # building a statement with several subqueries costs more CPU than SQLite takes to run it.
 DAY_START = bindparam("day_start", type_=UTCDateTime())
 AHEAD = bindparam("ahead", type_=UTCDateTime())
+DAY_END = bindparam("day_end", type_=UTCDateTime())
+REVIEW_STATE = scheduling.REVIEW_STATE
 
 
 # A card's front shows the prompt: the model answer and key points load only if something reads them.
@@ -145,15 +156,16 @@ def _counts_statement(filters: Filters) -> Select:
         .cte("reviews_today")
         .prefix_with("MATERIALIZED")
     )
-    reviewed_today = (
+    in_role = (
         db.select(func.count())
         .select_from(today)
         .join(CardState, (CardState.question_id == today.c.question_id) & (CardState.user_id == USER))
         .join(Question, Question.id == today.c.question_id)
         .join(QuestionSet, Question.set_id == QuestionSet.id)
-        .where(QuestionSet.role_id == ROLE, CardState.introduced_at < DAY_START)
-        .scalar_subquery()
+        .where(QuestionSet.role_id == ROLE)
     )
+    reviewed_today = in_role.where(CardState.introduced_at < DAY_START).scalar_subquery()
+    learning_later = (CardState.state != REVIEW_STATE) & (CardState.due > NOW) & (CardState.due < DAY_END)
     return (
         filters.apply(visible_questions(ROLE))
         .outerjoin(CardState, card_join(USER))
@@ -166,6 +178,8 @@ def _counts_statement(filters: Filters) -> Select:
             func.coalesce(func.sum(case((CardState.introduced_at >= DAY_START, 1), else_=0)), 0),
             func.min(case((CardState.due > NOW, CardState.due))),
             reviewed_today,
+            func.coalesce(func.sum(case((learning_later, 1), else_=0)), 0),
+            in_role.scalar_subquery(),
         )
     )
 
@@ -199,14 +213,16 @@ def _new_question_statement(filters: Filters) -> Select:
 
 
 def _bound(user: User, role: Role, now: datetime) -> dict:
-    return {"user_id": user.id, "role_id": role.id, "now": now, "day_start": user.day_start(now)}
+    start = user.day_start(now)
+    end = localtime.start_of(user.local_today(now) + timedelta(days=1), user.timezone)
+    return {"user_id": user.id, "role_id": role.id, "now": now, "day_start": start, "day_end": end}
 
 
 def queue_counts(
     user: User, role: Role, now: datetime, filters: Filters = Filters(), new_limit: int | None = None
 ) -> QueueCounts:
     """Due now, new introduced today, unseen, reviews done today and the next due time: one query."""
-    total, studied, due, new_today, next_due, reviews_today = db.session.execute(
+    total, studied, due, new_today, next_due, reviews_today, learning, done = db.session.execute(
         _counts_statement(filters), _bound(user, role, now)
     ).one()
     return QueueCounts(
@@ -217,6 +233,8 @@ def queue_counts(
         next_due=_aware(next_due),
         reviews_today=int(reviews_today),
         review_limit=user.max_reviews_per_day,
+        learning=int(learning),
+        done_today=int(done),
     )
 
 
@@ -297,6 +315,10 @@ def next_card(
         found = _first_studied(missing)
         if found is None and counts.new_remaining:
             found = _new_question(user, role, now, filters)
+        if found is None:
+            # Nothing the interview needs now: cards in learning that come back within minutes are
+            # shown early, as in the due queue, instead of ending on "due in 1m" with no way on.
+            found = _earliest(user, role, now, filters)
         return result(found)
     earliest = _earliest(user, role, now, filters)
     if earliest is not None and earliest[1].due <= now and counts.reviews_remaining:

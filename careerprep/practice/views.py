@@ -39,7 +39,7 @@ from .cards import (
     unsuspend as unsuspend_card,
 )
 from .forms import ReportForm
-from .queue import MODES, Filters, next_card
+from .queue import MODES, Filters, next_card, queue_counts
 from .rating import (
     LEECH_MESSAGE,
     MAX_DRAFT,
@@ -135,7 +135,13 @@ def _card(role: Role, plan: RolePlan | None, filters: Filters, now: datetime, **
 
 
 def _render_card(
-    role: Role, plan: RolePlan | None, mode: str, filters: Filters, announce: str = "", status: int = 200
+    role: Role,
+    plan: RolePlan | None,
+    mode: str,
+    filters: Filters,
+    announce: str = "",
+    status: int = 200,
+    flagged: dict | None = None,
 ) -> Response:
     """The next card's front (or the done card), as a page or an htmx fragment."""
     now = utc_now()
@@ -149,6 +155,8 @@ def _render_card(
         now,
         status=status,
         item=item,
+        counts=item.counts,
+        flagged=flagged,
         side="front",
         token=token,
         announce=announce,
@@ -213,6 +221,7 @@ def _reveal(
         suggestions=suggestions(len(question.key_points), answer_seconds),
         suggestion_rule=SUGGESTION_RULE,
         previews=interval_previews(current_user, question, state, now),
+        counts=queue_counts(current_user, role, now, filters),
         mode=mode,
         announce="Answer shown. Tick the key points you covered, then rate.",
         item=None,
@@ -245,7 +254,8 @@ def rate(slug: str) -> Response:
         token,
         rating,
         draft=request.form.get("draft") if "draft" in request.form else None,
-        covered=covered if "checklist" in request.form else None,
+        # Coverage is recorded when the checklist was used: a box ticked, or "rate from my checklist".
+        covered=covered if "checklist" in request.form and (covered or raw == "auto") else None,
         mode=mode,
         due_cap=plans.due_cap(current_user, plan, utc_now()),
     )
@@ -327,6 +337,26 @@ def flag(slug: str) -> Response:
         else:
             announce = bury(current_user, question, utc_now())
         db.session.commit()
+    flagged = {"message": announce, "question_id": question.id}
+    return after_write(
+        _drill_url(role, mode, filters),
+        announce,
+        fragment=lambda: _render_card(role, plan, mode, filters, announce=announce, flagged=flagged),
+        category="info",
+    )
+
+
+@bp.post("/roles/<slug>/drill/unflag")
+@login_required
+def unflag(slug: str) -> Response:
+    """Undo a suspend or bury from the drill: the card goes back into the queue."""
+    role, plan = _role_and_plan(slug)
+    mode, filters = _mode_and_filters(request.form)
+    question_id = int_id(request.form.get("question_id"))
+    if question_id is None or not unsuspend_card(current_user, question_id):
+        abort(404)
+    db.session.commit()
+    announce = "Card is back in your queue."
     return _next_card(role, plan, mode, filters, announce, announce, category="info")
 
 

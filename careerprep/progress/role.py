@@ -27,6 +27,16 @@ RECALL_BUCKETS = (
 
 
 @dataclass
+class Weak:
+    """One of the weakest questions: its recall now, lapses, and whether it is still being learned."""
+
+    question: Question
+    recall: float
+    lapses: int
+    learning: bool
+
+
+@dataclass
 class CategoryCompetency:
     category: str
     total: int
@@ -34,6 +44,11 @@ class CategoryCompetency:
     learning: int
     mastered: int
     recall: float | None
+
+    @property
+    def young(self) -> int:
+        """In review but not yet well known (stable for under three weeks)."""
+        return self.total - self.new - self.learning - self.mastered
 
     @property
     def level(self) -> str:
@@ -51,7 +66,7 @@ class CategoryCompetency:
 class RoleProgress:
     role: Role
     categories: list[CategoryCompetency]
-    weakest: list[tuple[Question, float, int]]  # question, predicted recall, lapses
+    weakest: list[Weak]
     recall_buckets: list[tuple[str, int]]
     forecast: list[tuple[date, int]]
     retention: list[Retention]
@@ -99,13 +114,16 @@ def role_progress(user: User, role: Role, now: datetime) -> RoleProgress:
         CategoryCompetency(c, int(t), int(n), int(lrn), int(m), float(r) if r is not None else None)
         for c, t, n, lrn, m, r, _due, _new in rows
     ]
+    # Cards still being learned come first (one failed a minute ago has not been learned, whatever its
+    # recall this minute), then the lowest recall now, then the most lapses.
+    in_learning = CardState.state != scheduling.REVIEW_STATE
     weakest = [
-        (q, float(r), int(lapses))
-        for q, r, lapses in db.session.execute(
+        Weak(q, float(r), int(lapses), bool(learning))
+        for q, r, lapses, learning in db.session.execute(
             visible_questions(role.id)
-            .add_columns(recall.label("recall"), CardState.lapses)
+            .add_columns(recall.label("recall"), CardState.lapses, in_learning)
             .join(CardState, card_join(user.id))
-            .order_by(recall, CardState.lapses.desc(), Question.id)
+            .order_by(case((in_learning, 0), else_=1), recall, CardState.lapses.desc(), Question.id)
             .limit(10)
         )
     ]

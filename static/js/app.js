@@ -136,6 +136,34 @@
     }
   });
 
+  // The browser's time zone: filled in at sign-up, and offered on the account page when it differs.
+  function browserZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+  }
+
+  function offerZone() {
+    var zone = browserZone();
+    document.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = zone; });
+    var offer = document.querySelector(".zone-offer");
+    if (!offer || !zone || zone === offer.getAttribute("data-account-zone")) return;
+    offer.querySelector('input[name="timezone"]').value = zone;
+    offer.querySelectorAll(".browser-zone").forEach(function (el) { el.textContent = zone; });
+    offer.hidden = false;
+  }
+
+  // A page load lands focus on the card (or the mock question's answer box), as each swap does.
+  function focusOnLoad() {
+    if (document.activeElement && document.activeElement !== document.body) return;
+    var answer = document.querySelector("#mock.mock-question #draft");
+    if (answer) { answer.focus({ preventScroll: true }); return; }
+    var heading = document.querySelector("#card .card-heading");
+    if (heading) heading.focus({ preventScroll: true });
+  }
+
+  function ready() { offerZone(); focusOnLoad(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+
   function targetsCard(event) {
     var target = event.detail && event.detail.target;
     return !!(target && target.id === "card");

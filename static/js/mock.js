@@ -58,8 +58,9 @@
     if (!root) return;
     startTimer(root);
     if (!focus) return;
-    var heading = root.querySelector("#mock-heading");
-    if (heading) heading.focus({ preventScroll: false });
+    // The clock is running: focus goes straight to the answer box (the heading when there is none).
+    var target = root.querySelector("#draft") || root.querySelector("#mock-heading");
+    if (target) target.focus({ preventScroll: false });
     announce(root.getAttribute("data-announce"));
   }
 

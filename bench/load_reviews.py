@@ -163,6 +163,7 @@ class Stats:
     error_kinds: Counter = field(default_factory=Counter)
     errors_shown: list[str] = field(default_factory=list)
     draft_reveals: int = 0  # cards revealed through the "Draft your answer" form
+    answer_reveals: int = 0  # exercise cards (predict, spot_bug, ...) revealed by their answer form
     link_reveals: int = 0  # cards revealed through the "Show answer" link
     ratings_sent: int = 0
     confirmed: int = 0  # rating groups where exactly one copy answered "Rated"
@@ -366,12 +367,16 @@ def reveal(client: Client, front: Fragment, draft: str) -> Back | None:
     The answer side must come back with a rating form carrying the very token the front was shown
     with (and the draft typed); otherwise count an error and return None.
     """
-    form = front.form("draft-form")
+    form = front.form("draft-form") or front.form("answer-form")
     if form is not None:
         shown = form.values("token")
-        typed = [(name, draft if name == "draft" else "") for name in form.text_areas]
+        # An exercise's boxes (the output, the code, why) get the same text: any answer is checked.
+        typed = [(name, draft) for name in form.text_areas]
+        if "answer-design" in form.classes:  # a design card also asks for its estimate (unit: the bank's)
+            typed.append(("estimate", "100"))
         reply = client.request("reveal", "POST", form.action, form=form.fields + typed, htmx=True)
-        sent_draft, counter = (draft if "draft" in form.text_areas else ""), "draft_reveals"
+        sent_draft = draft if "draft" in form.text_areas else ""
+        counter = "draft_reveals" if "draft-form" in form.classes else "answer_reveals"
     else:
         link = front.reveal_link or ""
         shown = parse_qs(urlsplit(link).query).get("token", [])
@@ -472,7 +477,7 @@ def run_user(index: int, port: int, opts: Options, stats: Stats, deadline: Deadl
             failures += 1
             continue
         front = Fragment(reply.body)
-        if front.form("draft-form") is None and front.reveal_link is None:
+        if front.form("draft-form") is None and front.form("answer-form") is None and not front.reveal_link:
             if DONE in reply.body:
                 roles.pop(0)
             else:
@@ -763,7 +768,11 @@ def figures(
         ("5xx responses", stats.server_errors),
         ("server tracebacks", f"{tracebacks} (in gunicorn.log)"),
         ("other errors", f"{stats.other_errors} {dict(stats.error_kinds) or ''}".rstrip()),
-        ("reveals", f"{stats.draft_reveals} by the draft form, {stats.link_reveals} by the link"),
+        (
+            "reveals",
+            f"{stats.draft_reveals} by the draft form, {stats.answer_reveals} by an exercise's answer form,"
+            f" {stats.link_reveals} by the link",
+        ),
         ("confirmed once", stats.confirmed),
         ("confirmed by none", stats.unconfirmed),
         ("confirmed twice+", stats.double_confirmed),

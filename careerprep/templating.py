@@ -10,7 +10,8 @@ from flask import Flask
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from .banks.rules import DIFFICULTY_LABELS, MAX_TEXT
+from .banks.rules import CODE_CHARS, DIFFICULTY_LABELS, MAX_TEXT, OUTPUT_CHARS
+from .exercises import KINDS, LANGUAGES
 from .practice.queue import MODES
 from .scheduling import RATING_LABELS, format_interval
 from .themes import theme_context
@@ -119,4 +120,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["MODES"] = {**MODES, "mock": "Mock interview"}
     app.jinja_env.globals["DIFFICULTY_LABELS"] = DIFFICULTY_LABELS
     app.jinja_env.globals["MAX_TEXT"] = MAX_TEXT
+    app.jinja_env.globals["KINDS"] = KINDS
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["OUTPUT_CHARS"] = OUTPUT_CHARS
+    app.jinja_env.globals["CODE_CHARS"] = CODE_CHARS
     app.context_processor(theme_context)

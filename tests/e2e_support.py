@@ -129,3 +129,15 @@ def chromium(**context_options):
             yield page, errors
         finally:
             browser.close()
+
+
+def fill_answer(page, text: str) -> None:
+    """Type `text` into whatever the card or mock question shown asks for: a draft, the output a snippet
+    prints, code, or a design's estimate (a number). The bundled banks mix every exercise kind."""
+    for name in ("draft", "output", "code"):
+        box = page.locator(f'#card textarea[name="{name}"], #mock textarea[name="{name}"]')
+        if box.count():
+            box.first.fill(text)
+    estimate = page.locator('input[name="estimate"]')
+    if estimate.count():
+        estimate.first.fill("100")

@@ -169,6 +169,9 @@ def test_editing_keeps_progress_and_records_the_fields(app, admin, user):
     assert "first point\nsecond point\nthird point" in page
     data = {**QUESTION, "key": "q-0", "answer": "A clearer answer."}
     assert admin.post(f"/admin/questions/{qid}/edit", data=data).status_code == 303
+    assert "learners keep their progress on it" in admin.get(f"/admin/questions/{qid}/edit").get_data(
+        as_text=True
+    )
     with app.app_context():
         q = db.session.get(Question, qid)
         assert q.answer == "A clearer answer." and q.id == qid
@@ -204,6 +207,15 @@ def test_unused_question_can_be_deleted(app, admin):
     with app.app_context():
         assert db.session.get(Question, qid) is None
     assert audit_actions(app) == ["question.delete"]
+
+
+def test_the_editor_offers_every_kind_and_starts_with_recall(app, admin):
+    load_bank(app, n_questions=1)
+    page = admin.get(f"/admin/sets/{ids(app)['set']}/questions/new").get_data(as_text=True)
+    assert '<option selected value="recall">' in page
+    for kind in ("predict", "spot_bug", "write_code", "read_output", "design"):
+        assert f'<option value="{kind}">' in page
+    assert 'id="code"' not in page and 'id="card-preview"' in page  # a recall card has no exercise fields
 
 
 def test_preview_renders_the_named_field_sanitised(app, admin):

@@ -1,4 +1,5 @@
-"""The bundled catalogue meets the content standard (docs/CONTENT.md): sizes, shape and no duplicates."""
+"""The bundled catalogue meets the content standard (docs/CONTENT.md): sizes, shape, exercise kinds,
+behavioural coaching and no duplicates. tests/test_content_code.py compiles and runs the code."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from careerprep.banks import bundled_files, load_file, seed
+from careerprep.banks.rules import KEY_POINTS
+from careerprep.exercises import KINDS
 from careerprep.extensions import db
 from careerprep.models import Question, QuestionSet, Role
 
@@ -23,6 +26,18 @@ ROLE_MINIMUMS = {
     "frontend-engineer": (40, 5),
     "engineering-manager": (40, 5),
 }
+# Exercise kinds the Software Systems Engineer role must offer, at least this many of each.
+SSE_KINDS = {"predict": 15, "spot_bug": 12, "write_code": 10, "read_output": 10, "design": 8}
+# Its recall cards: 148 after the content review merged overlapping cards, plus 30 new ones.
+SSE_RECALL = 178
+# Answer length in words by difficulty: fundamentals stay short; a deep answer (difficulty 3, or a card
+# that absorbed merged ones) may run to about 400 words.
+ANSWER_WORDS = {1: (80, 250), 2: (80, 400), 3: (80, 400)}
+# A behavioural answer coaches the reader ("you", "your") and marks its example as an example.
+SECOND_PERSON = re.compile(r"\byou(?:r|rs|rself|'re|'ll|'ve|'d)?\b", re.IGNORECASE)
+EXAMPLE_LABEL = re.compile(r"\*\*[^*\n]*\bexample\b[^*\n]*\*\*", re.IGNORECASE)
+BOLD_HEADING = re.compile(r"^\s*(?:[-*]|\d+\.)?\s*\*\*([^*\n]+)\*\*", re.MULTILINE)
+STAR = ("situation", "task", "action", "result")
 SSE_CATEGORIES = {
     "Processes, threads and scheduling",
     "Concurrency and synchronization",
@@ -119,20 +134,65 @@ def test_difficulty_has_a_real_spread(role):
 def test_every_question_has_the_expected_shape():
     for role, q in CATALOGUE:
         where = f"{role}/{q['key']}"
-        assert 3 <= len(q["key_points"]) <= 6, where
+        low, high = KINDS[q.get("kind", "recall")].key_points or KEY_POINTS
+        assert low <= len(q["key_points"]) <= high, where
         words = len(q["answer"].split())
-        assert 80 <= words <= 250, f"{where}: answer has {words} words"
+        fewest, most = ANSWER_WORDS[q["difficulty"]]
+        assert fewest <= words <= most, f"{where}: answer has {words} words (difficulty {q['difficulty']})"
         assert len(set(map(_normalise, q["key_points"]))) == len(q["key_points"]), where
         assert q["tags"], where
         assert q["prompt"].strip() != q["answer"].strip(), where
 
 
-def test_behavioural_answers_use_star():
+def test_markdown_code_fences_name_their_language():
+    for _role, q in CATALOGUE:
+        texts = [q["prompt"], q["answer"], *(f["answer"] for f in q.get("follow_ups") or [])]
+        for text in texts:
+            fences = re.findall(r"^\s*```(.*)$", text, re.MULTILINE)
+            assert all(info.strip() for info in fences[0::2]), f"{q['key']}: a code fence without a language"
+
+
+def test_behavioural_answers_coach_the_reader_with_a_marked_example():
     for _role, q in CATALOGUE:
         if q["category"] == "Behavioural":
-            text = q["answer"].lower()
-            for part in ("situation", "task", "action", "result"):
-                assert part in text, f"{q['key']}: STAR outline lacks {part}"
+            answer = q["answer"]
+            assert len(SECOND_PERSON.findall(answer)) >= 3, f"{q['key']}: not addressed to the reader"
+            assert EXAMPLE_LABEL.search(answer), f"{q['key']}: no example marked as an example"
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_MINIMUMS))
+def test_behavioural_answers_vary_their_skeleton(role):
+    # STAR is one shape among several: no more than half of a role's stories use it, and most differ.
+    answers = [q["answer"] for r, q in CATALOGUE if r == role and q["category"] == "Behavioural"]
+    star = [a for a in answers if all(part in a.lower() for part in STAR)]
+    assert len(star) <= len(answers) / 2, role
+    skeletons = {tuple(h.strip().lower() for h in BOLD_HEADING.findall(a)) for a in answers}
+    assert len(skeletons) >= len(answers) / 2, role
+
+
+def test_systems_engineer_offers_every_exercise_kind():
+    kinds = Counter(q.get("kind", "recall") for role, q in CATALOGUE if role == "software-systems-engineer")
+    for kind, minimum in SSE_KINDS.items():
+        assert kinds[kind] >= minimum, (kind, kinds)
+    assert kinds["recall"] >= SSE_RECALL, kinds
+
+
+def test_design_questions_have_follow_ups_an_estimate_and_the_arithmetic():
+    for _role, q in CATALOGUE:
+        if q.get("kind") == "design":
+            assert 2 <= len(q["follow_ups"]) <= 4, q["key"]
+            estimate = q["estimate"]
+            assert estimate["low"] <= estimate["value"] <= estimate["high"], q["key"]
+            # The model answer works the numbers: a product or quotient and its result.
+            assert re.search(r"\d\s*\S*\s*[×*/]\s*[\d(]", q["answer"]), f"{q['key']}: no arithmetic shown"
+            assert re.search(r"[=≈]\s*~?\d", q["answer"]), f"{q['key']}: no computed result"
+
+
+def test_predicted_output_names_its_platform():
+    for _role, q in CATALOGUE:
+        if q.get("kind") == "predict":
+            assert q.get("platform"), f"{q['key']}: output depends on the platform; name it"
+            assert q["accepted"], q["key"]
 
 
 def test_keys_are_unique_across_the_catalogue():
@@ -141,7 +201,8 @@ def test_keys_are_unique_across_the_catalogue():
 
 
 def test_no_two_prompts_are_the_same_or_nearly_the_same():
-    prompts = [(q["key"], q["prompt"]) for _, q in CATALOGUE]
+    # An exercise is its prompt and its listing: two "What does this print?" cards differ by their code.
+    prompts = [(q["key"], q["prompt"] + "\n" + (q.get("code") or "")) for _, q in CATALOGUE]
     normalised = Counter(_normalise(p) for _, p in prompts)
     assert not [p for p, n in normalised.items() if n > 1]
     tokens = {key: _tokens(p) for key, p in prompts}

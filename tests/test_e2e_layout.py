@@ -27,7 +27,7 @@ from careerprep.extensions import db
 from careerprep.models import QuestionSet, Review, Role, User
 from tests import axe
 from tests.conftest import bank_dict
-from tests.e2e_support import chromium, live_server, make_admin, register, server_app
+from tests.e2e_support import chromium, fill_answer, live_server, make_admin, register, server_app
 from tests.helpers import add_reviews
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("chromium_available")]
@@ -394,10 +394,10 @@ def start_mock(page, base: str) -> str:
 
 def answer_mock(page) -> None:
     """Answer both questions; the results follow."""
-    page.get_by_label("Your answer").fill(DRAFT)
+    fill_answer(page, DRAFT)  # the questions may be of any exercise kind
     page.get_by_role("button", name="Submit and next").click()
     page.locator("#mock-heading", has_text="Question 2 of 2").wait_for()
-    page.get_by_label("Your answer").fill("A story about a hard deadline.")
+    fill_answer(page, "A story about a hard deadline.")
     page.get_by_role("button", name="Submit and next").click()
     page.wait_for_url(re.compile(r".*/mock/\d+/results$"))
 

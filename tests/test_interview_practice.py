@@ -167,6 +167,18 @@ def test_rate_from_checklist_uses_the_rule(app, logged_in, bank):
         assert db.session.scalar(db.select(Review.rating)) == 2  # 1 of 3 key points → Hard
 
 
+@pytest.mark.parametrize(("seconds", "expected"), [("0", 4), ("90", 4), ("91", 3), ("", 3), ("9" * 20, 3)])
+def test_rate_from_checklist_counts_an_answer_within_the_same_second_as_quick(
+    app, logged_in, bank, seconds, expected
+):
+    # The reveal says "Easy" for every point within 90 s, 0 s included; the rating applies the same.
+    back = reveal(logged_in)
+    data = {"token": rating_token(back), "rating": "auto", "checklist": "1", "covered": ["0", "1", "2"]}
+    assert logged_in.post(DRILL, data={**data, "answer_seconds": seconds}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(Review.rating)) == expected
+
+
 @pytest.mark.parametrize("covered", [["3"], ["-1"], ["x"], ["0", "99"]])
 def test_bad_coverage_is_400_and_writes_nothing(app, logged_in, bank, covered):
     back = reveal(logged_in)

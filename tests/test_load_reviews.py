@@ -40,7 +40,11 @@ def test_double_submitted_ratings_through_gunicorn_are_recorded_once(tmp_path):
     assert result.lines[-1] == "RESULT: PASS"
     stats, tally = result.stats, result.tally
     assert stats.server_errors == 0 and stats.other_errors == 0, report
-    assert (stats.draft_reveals, stats.link_reveals) == (3, 3), report
+    # User 0 reveals by the draft form, user 1 by the link; an exercise card (SSE has them) always
+    # takes its answer form, whichever user draws it.
+    assert stats.draft_reveals + stats.answer_reveals + stats.link_reveals == 6, report
+    assert stats.draft_reveals >= 1 and stats.link_reveals >= 1, report
     assert (stats.ratings_sent, stats.confirmed, stats.already_replies) == (6, 6, 6), report
     assert (tally.rows, result.lost, result.duplicated, tally.cards_mismatched) == (6, 0, 0, 0), report
-    assert tally.drafts == 3, report
+    # Every card revealed with something typed in a "draft" box kept it on its review.
+    assert tally.drafts == stats.drafted >= stats.draft_reveals, report

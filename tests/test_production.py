@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from careerprep.extensions import db
-from careerprep.models import CardState, Review, User, write_transaction
+from careerprep.models import CardState, Question, Review, User, write_transaction
 from careerprep.reviews import verify
 from tests.conftest import (
     PASSWORD,
@@ -100,6 +100,11 @@ def test_upgrading_keeps_existing_rows(app):
         flask_migrate.upgrade()
         assert db.session.scalar(db.select(db.func.count(CardState.id))) == 1
         assert db.session.get(User, 1).email == "a@example.com"
+        # Cards from before the exercise kinds are recall cards, with their progress as it was.
+        question = db.session.get(Question, 1)
+        assert (question.kind, question.code, question.exercise) == ("recall", None, None)
+        state = db.session.get(CardState, 1)
+        assert (state.reps, state.stability, state.question_id) == (1, 1.0, 1)
 
 
 # -- SQLite settings ----------------------------------------------------------------------------

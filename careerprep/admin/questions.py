@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, make_response, request, url_for
+from flask import Response, flash, make_response, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import false, func, or_, true
 
 from .. import audit
+from ..banks.kinds import columns
 from ..banks.rules import MAX_TEXT
 from ..extensions import db
 from ..htmx import redirect_to, render
@@ -14,8 +15,9 @@ from ..models import CardState, MockItem, Question, QuestionSet, Report, Review,
 from ..templating import render_markdown
 from ..web import int_id, paginate, query_args
 from .blueprint import bp
-from .editing import admin_page, apply_changes, set_archived, taken
+from .editing import apply_changes, set_archived, taken
 from .forms import QuestionForm
+from .question_kinds import check_question, preview_card
 
 PER_PAGE = 25
 QUESTION_FILTERS = ("q", "role", "category", "difficulty", "archived")
@@ -31,49 +33,73 @@ def _suggestions() -> dict:
     return {"categories": categories, "tags": tags}
 
 
-def _question_values(form: QuestionForm) -> dict:
-    return {
-        "key": form.key.data,
-        "prompt": form.prompt.data,
-        "answer": form.answer.data,
-        "key_points": form.point_list(),
-        "category": form.category.data,
-        "difficulty": int(form.difficulty.data),
-        "tags": form.tag_list(),
-    }
-
-
 def _key_taken(set_id: int, key: str, except_id: int | None = None) -> bool:
     return taken(Question, except_id, Question.set_id == set_id, Question.key == key)
 
 
-@bp.route("/sets/<int:set_id>/questions/new", methods=["GET", "POST"])
-def question_new(set_id: int) -> Response:
-    """Write a new question."""
-    qset = db.get_or_404(QuestionSet, set_id)
-    form = QuestionForm()
-    if form.validate_on_submit():
-        if _key_taken(qset.id, form.key.data):
-            form.key.errors.append("This set already has a question with this key.")
-        else:
-            position = db.session.scalar(
-                db.select(func.coalesce(func.max(Question.position), -1) + 1).filter_by(set_id=qset.id)
-            )
-            question = Question(set_id=qset.id, position=position, **_question_values(form))
-            db.session.add(question)
-            db.session.flush()
-            audit.record("question.create", question, f"Created question {question.key} in {qset.title}")
-            db.session.commit()
-            flash("Question added.", "success")
-            return redirect_to(url_for("admin.set_edit", set_id=qset.id))
-    return admin_page(
+def _to_save(form: QuestionForm, set_id: int, question: Question | None = None) -> dict | None:
+    """The columns to store when the form was sent to save and passes every rule (the form's and the
+    bank validator's); otherwise None, with each problem beside its field."""
+    if not form.is_submitted() or form.refreshing:
+        return None
+    valid = form.validate()
+    clean = check_question(form, question.exercise if question else None)
+    if not (valid and clean):
+        return None
+    if _key_taken(set_id, clean["key"], except_id=question.id if question else None):
+        form.key.errors.append("This set already has a question with this key.")
+        return None
+    return {
+        **{name: clean[name] for name in ("key", "prompt", "answer", "key_points", "category", "difficulty")},
+        "tags": clean["tags"],
+        **columns(clean),
+    }
+
+
+def _history(question: Question) -> dict:
+    """What the edit page says about a question's use: its reviews and the reports on it."""
+    return {
+        "reviews": db.session.scalar(db.select(func.count(Review.id)).filter_by(question_id=question.id)),
+        "reports": db.session.scalars(
+            db.select(Report).filter_by(question_id=question.id).order_by(Report.created_at.desc())
+        ).all(),
+    }
+
+
+def _editor(form: QuestionForm, qset: QuestionSet, question: Question | None = None) -> Response:
+    """The editor page, or for htmx only the editor (form and preview): 422 when a save was refused."""
+    status = 422 if form.is_submitted() and not form.refreshing else 200
+    return render(
         "admin/question_form.html",
-        422 if form.is_submitted() else 200,
+        "admin/_question_editor.html",
+        status,
+        page_context=(lambda: _history(question)) if question else None,
         form=form,
         qset=qset,
-        question=None,
+        question=question,
+        card=preview_card(form),
         **_suggestions(),
     )
+
+
+@bp.route("/sets/<int:set_id>/questions/new", methods=["GET", "POST"])
+def question_new(set_id: int) -> Response:
+    """Write a new question of any kind (`refresh` only shows a kind's fields or the preview)."""
+    qset = db.get_or_404(QuestionSet, set_id)
+    form = QuestionForm()
+    values = _to_save(form, qset.id)
+    if values is not None:
+        position = db.session.scalar(
+            db.select(func.coalesce(func.max(Question.position), -1) + 1).filter_by(set_id=qset.id)
+        )
+        question = Question(set_id=qset.id, position=position, **values)
+        db.session.add(question)
+        db.session.flush()
+        audit.record("question.create", question, f"Created question {question.key} in {qset.title}")
+        db.session.commit()
+        flash("Question added.", "success")
+        return redirect_to(url_for("admin.set_edit", set_id=qset.id))
+    return _editor(form, qset)
 
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
@@ -83,35 +109,18 @@ def question_edit(question_id: int) -> Response:
     # A POST is read from the request alone: a field left out counts as empty, never as the stored
     # value (which is a list for key points and tags, not the text the form edits).
     form = QuestionForm() if request.method == "POST" else QuestionForm(data=QuestionForm.data_for(question))
-    if form.validate_on_submit():
-        if _key_taken(question.set_id, form.key.data, except_id=question.id):
-            form.key.errors.append("This set already has a question with this key.")
-        else:
-            changed = apply_changes(question, _question_values(form))
-            if changed:
-                audit.record(
-                    "question.edit", question, f"Edited question {question.key}", fields=sorted(changed)
-                )
-            db.session.commit()
-            flash(
-                "Question saved; learners keep their progress on it." if changed else "No changes to save.",
-                "success" if changed else "info",
-            )
-            return redirect_to(url_for("admin.question_edit", question_id=question.id))
-    reviews = db.session.scalar(db.select(func.count(Review.id)).filter_by(question_id=question.id))
-    reports = db.session.scalars(
-        db.select(Report).filter_by(question_id=question.id).order_by(Report.created_at.desc())
-    ).all()
-    return admin_page(
-        "admin/question_form.html",
-        422 if form.is_submitted() else 200,
-        form=form,
-        qset=question.question_set,
-        question=question,
-        reviews=reviews,
-        reports=reports,
-        **_suggestions(),
-    )
+    values = _to_save(form, question.set_id, question)
+    if values is not None:
+        changed = apply_changes(question, values)
+        if changed:
+            audit.record("question.edit", question, f"Edited question {question.key}", fields=sorted(changed))
+        db.session.commit()
+        flash(
+            "Question saved; learners keep their progress on it." if changed else "No changes to save.",
+            "success" if changed else "info",
+        )
+        return redirect_to(url_for("admin.question_edit", question_id=question.id))
+    return _editor(form, question.question_set, question)
 
 
 @bp.post("/questions/<int:question_id>/archive")
@@ -150,9 +159,13 @@ def question_delete(question_id: int) -> Response:
 
 @bp.post("/preview")
 def preview() -> Response:
-    """Live Markdown preview for the question editor (sanitised exactly as learners will see it)."""
-    # The editor's form posts all its fields; `field` names the one to preview.
+    """Live preview for the question editor: the card as a learner sees it, or one Markdown field."""
+    # The editor's form posts all its fields; `field` names the one to preview, `card` the whole card.
     field = request.form.get("field", "text")
+    if field == "card":
+        return make_response(
+            render_template("admin/_question_preview.html", card=preview_card(QuestionForm()))
+        )
     text = request.form.get(field if field in ("prompt", "answer", "text") else "text") or ""
     html = Markup('<div class="markdown">') + render_markdown(text[:MAX_TEXT]) + Markup("</div>")
     return make_response(html)

@@ -16,15 +16,17 @@ from pathlib import PurePath
 
 from flask import Response, abort, make_response, render_template, request, send_file, url_for
 from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import false
 from wtforms import HiddenField
 
 from ..banks import BankError, anki, apply_banks, csv_bank, formats
 from ..banks.diff import diff_bank
 from ..errors import render_error
+from ..exercises import KINDS, UNITS
 from ..extensions import db
 from ..forms import Form
 from ..htmx import after_write
-from ..models import QuestionSet, Role
+from ..models import Question, QuestionSet, Role
 from .blueprint import bp
 
 PAYLOAD_DAMAGED = "the file sent back from the preview is damaged; upload the file again"
@@ -73,7 +75,14 @@ def _filename(name: str | None) -> str:
 def _import_page(form: ImportForm, errors: list[str] | None = None, status: int = 200, **ctx) -> Response:
     """The import page, with the problems found in a file (422) or without."""
     html = render_template(
-        "admin/import.html", form=form, errors=errors or [], columns=csv_bank.CSV_COLUMNS, **ctx
+        "admin/import.html",
+        form=form,
+        errors=errors or [],
+        columns=csv_bank.CSV_COLUMNS,
+        kinds=KINDS,
+        csv_kinds=csv_bank.CSV_KINDS,
+        units=UNITS,
+        **ctx,
     )
     return make_response(html, status)
 
@@ -141,7 +150,16 @@ def export_index() -> str:
     grouped: dict[int, tuple[Role, list[QuestionSet]]] = {}
     for qset in sets:
         grouped.setdefault(qset.role_id, (qset.role, []))[1].append(qset)
-    return render_template("admin/export.html", roles=list(grouped.values()))
+    not_in_csv = dict(
+        db.session.execute(
+            db.select(Question.set_id, db.func.count(Question.id))
+            .where(Question.archived == false(), Question.kind.not_in(csv_bank.CSV_KINDS))
+            .group_by(Question.set_id)
+        ).all()
+    )
+    return render_template(
+        "admin/export.html", roles=list(grouped.values()), not_in_csv=not_in_csv, csv_kinds=csv_bank.CSV_KINDS
+    )
 
 
 def _download(data: bytes, mimetype: str, name: str) -> Response:

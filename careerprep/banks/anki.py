@@ -21,6 +21,7 @@ import genanki
 from markupsafe import Markup, escape
 from sqlalchemy import false, true
 
+from ..exercises import code_lines
 from ..extensions import db
 from ..models import Question, QuestionSet, Role
 from ..templating import render_markdown
@@ -34,6 +35,7 @@ CSS = """
 pre, code { font-family: ui-monospace, monospace; font-size: 0.9em; }
 pre { padding: 0.6em; overflow-x: auto; background: rgba(127, 127, 127, 0.12); }
 .key-points { margin-top: 1em; }
+.faulty { background: rgba(207, 34, 46, 0.18); }
 """
 
 
@@ -64,12 +66,65 @@ def deck_id(role_slug: str, set_slug: str) -> int:
     return stable_id("deck", role_slug, set_slug)
 
 
+def _code(text: str, language: str | None, faulty: tuple[int, ...] = (), numbered: bool = False) -> Markup:
+    """A listing as a code block; numbered (and the faulty lines marked) for spot-the-bug cards."""
+    lines = code_lines(text)
+    width = len(str(len(lines)))
+    rows = []
+    for n, line in enumerate(lines, start=1):
+        row = Markup("{}{}").format(f"{n:>{width}}  " if numbered else "", line)
+        rows.append(Markup('<span class="faulty">{}</span>').format(row) if n in faulty else row)
+    return Markup('<pre><code class="language-{}">{}</code></pre>').format(
+        language or "text", Markup("\n").join(rows)
+    )
+
+
+def front_html(question: Question) -> str:
+    """The card's front: the prompt, then the code or tool output it is about (numbered for spot_bug)."""
+    front = render_markdown(question.prompt)
+    if question.code and question.kind != "write_code":
+        front += _code(question.code, question.language, numbered=question.kind == "spot_bug")
+    exercise = question.exercise or {}
+    if question.kind == "design" and exercise.get("estimate"):
+        front += Markup("<p><strong>Estimate:</strong> {}</p>").format(exercise["estimate"]["prompt"])
+    return str(front)
+
+
+def _exercise_back(question: Question) -> Markup:
+    """What a kind shows before the explanation: the output, the faulty lines and the fix, a solution."""
+    exercise = question.exercise or {}
+    if question.kind == "predict":
+        return Markup("<p><strong>Output</strong></p>") + _code(exercise["accepted"][0], "text")
+    if question.kind == "spot_bug":
+        lines = exercise["bug_lines"]
+        label = "Faulty line" if len(lines) == 1 else "Faulty lines"
+        return (
+            Markup("<p><strong>{}: {}</strong></p>").format(label, ", ".join(map(str, lines)))
+            + _code(question.code or "", question.language, tuple(lines), numbered=True)
+            + Markup("<p><strong>Fixed</strong></p>")
+            + _code(exercise["solution"], question.language)
+        )
+    if question.kind == "write_code":
+        return Markup("<p><strong>A reference solution</strong></p>") + _code(
+            exercise["solution"], question.language
+        )
+    if question.kind == "design" and exercise.get("estimate"):
+        e = exercise["estimate"]
+        return Markup("<p><strong>Estimate:</strong> about {} {} (accepted {} to {} {})</p>").format(
+            f"{e['value']:g}", e["unit"], f"{e['low']:g}", f"{e['high']:g}", e["unit"]
+        )
+    return Markup("")
+
+
 def back_html(question: Question) -> str:
-    """The card's back: the answer, then the key points as a list."""
+    """The card's back: what the kind checks, the answer, follow-ups, then the key points as a list."""
     points = Markup("").join(Markup("<li>{}</li>").format(p) for p in question.key_points)
+    back = _exercise_back(question) + render_markdown(question.answer)
+    for i, follow_up in enumerate((question.exercise or {}).get("follow_ups", []), start=1):
+        back += Markup("<p><strong>Follow-up {}:</strong> {}</p>").format(i, follow_up["prompt"])
+        back += render_markdown(follow_up["answer"])
     return str(
-        render_markdown(question.answer)
-        + Markup('<div class="key-points"><strong>Key points</strong><ul>{}</ul></div>').format(points)
+        back + Markup('<div class="key-points"><strong>Key points</strong><ul>{}</ul></div>').format(points)
     )
 
 
@@ -112,7 +167,7 @@ def build_package(
                 genanki.Note(
                     model=MODEL,
                     fields=[
-                        str(render_markdown(q.prompt)),
+                        front_html(q),
                         back_html(q),
                         str(escape(f"{role.slug}/{qset.slug}/{q.key}")),
                     ],

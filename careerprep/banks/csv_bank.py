@@ -9,6 +9,11 @@ CSV holds one role and one question per row, under a header row with exactly the
   A file may hold several sets of one role; sets and questions keep the order of their rows.
 - ``key_points``: one point per line within the cell (or separated by `` | `` on one line).
 - ``tags``: separated by commas. ``difficulty``: 1, 2 or 3.
+- Optional columns ``kind``, ``language`` and ``code`` carry the exercise kinds that fit in a cell:
+  ``recall`` (the default when the column is missing or empty) and ``read_output`` (``code`` holds
+  the tool's output). The other kinds need lists and nested fields (accepted outputs, faulty lines,
+  follow-ups, an estimate): a CSV cannot carry them, so an import refuses them by row and a CSV export
+  leaves them out (the export page says how many); use YAML or JSON for those.
 - A cell may not start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, which
   spreadsheets run as formulas. Text that must start with one of them is written with a leading
   apostrophe (``'- first item``), which is removed on import; CSV exports do this themselves.
@@ -28,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from ..exercises import KINDS
 from .errors import BankError
 
 MAX_QUESTIONS = 2000
@@ -46,6 +52,8 @@ CSV_COLUMNS = (
     "difficulty",
     "tags",
 )
+OPTIONAL_COLUMNS = ("kind", "language", "code")
+CSV_KINDS = ("recall", "read_output")  # the exercise kinds a CSV can carry
 ROLE_COLUMNS = {"role_slug": "slug", "role_title": "title", "role_summary": "summary"}
 SET_COLUMNS = {"set_slug": "slug", "set_title": "title", "set_description": "description"}
 # Spreadsheets treat a cell starting with one of these as a formula (OWASP "CSV injection").
@@ -109,9 +117,12 @@ def _records(text: str, name: str) -> list[tuple[int, list[str]]]:
 def _check_header(header: list[str]) -> None:
     """Every column once, no other columns (one pass over the header, however wide)."""
     errors = []
-    unknown = [h for h in header if h not in CSV_COLUMNS]
+    unknown = [h for h in header if h not in CSV_COLUMNS and h not in OPTIONAL_COLUMNS]
     if unknown:
-        errors.append(f"row 1: unknown columns: {_some(unknown)} (expected: {', '.join(CSV_COLUMNS)})")
+        errors.append(
+            f"row 1: unknown columns: {_some(unknown)} (expected: {', '.join(CSV_COLUMNS)}; "
+            f"optional: {', '.join(OPTIONAL_COLUMNS)})"
+        )
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         errors.append(f"row 1: missing columns: {', '.join(missing)}")
@@ -136,7 +147,13 @@ def _cells(records: list[tuple[int, list[str]]], header: list[str], name: str, e
             errors.append(f"row {n}: {len(record)} {cells_word}, but the header has {len(header)} columns")
             continue
         cells = dict(zip(header, record, strict=True))
-        errors.extend(filter(None, (_cell_error(n, column, cells[column]) for column in CSV_COLUMNS)))
+        errors.extend(filter(None, (_cell_error(n, column, cells[column]) for column in header)))
+        kind = cells.get("kind", "").strip()
+        if kind and kind not in CSV_KINDS and kind in KINDS:
+            errors.append(
+                f"row {n}, column kind: a CSV cannot carry {kind} questions (only "
+                f"{' and '.join(CSV_KINDS)}); import them from a YAML or JSON file"
+            )
         rows.append((n, {c: _unescape(v) for c, v in cells.items()}))
     if not rows:
         raise BankError(errors)
@@ -144,9 +161,13 @@ def _cells(records: list[tuple[int, list[str]]], header: list[str], name: str, e
 
 
 def _question(cells: dict[str, str]) -> dict:
-    """One row's question, as validate() takes it."""
+    """One row's question, as validate() takes it (the optional columns only when filled in)."""
     difficulty: Any = cells["difficulty"].strip()
+    extra = {c: cells[c] for c in OPTIONAL_COLUMNS if cells.get(c, "").strip()}
+    if "kind" in extra or "language" in extra:
+        extra.update({c: extra[c].strip() for c in ("kind", "language") if c in extra})
     return {
+        **extra,
         "key": cells["key"].strip(),
         "prompt": cells["prompt"],
         "answer": cells["answer"],
@@ -238,11 +259,22 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) or _ESCAPED.match(value) else value
 
 
+def left_out(bank: dict) -> list[str]:
+    """Keys of the questions a CSV export leaves out: kinds a CSV cannot carry (bank file format)."""
+    return [
+        q["key"] for s in bank["sets"] for q in s["questions"] if q.get("kind", "recall") not in CSV_KINDS
+    ]
+
+
+def _carried(qset: dict) -> list[dict]:
+    return [q for q in qset["questions"] if q.get("kind", "recall") in CSV_KINDS]
+
+
 def dump_csv(bank: dict, progress: Callable[[int], object] | None = None) -> str:
-    """One row per question, with a byte-order mark so spreadsheets open it as UTF-8."""
+    """One row per question a CSV can carry, with a byte-order mark so spreadsheets open it as UTF-8."""
     problems = []
     for qset in bank["sets"]:
-        for q in qset["questions"]:
+        for q in _carried(qset):
             where = f"{qset['slug']}/{q['key']}"
             if any("," in t for t in q["tags"]):
                 problems.append(f"{where}: a tag contains a comma")
@@ -252,10 +284,11 @@ def dump_csv(bank: dict, progress: Callable[[int], object] | None = None) -> str
         raise BankError([f"{p}, which CSV cannot hold; export YAML or JSON instead" for p in problems])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    columns = CSV_COLUMNS + OPTIONAL_COLUMNS
+    writer.writerow(columns)
     role = bank["role"]
     for qset in bank["sets"]:
-        for q in qset["questions"]:
+        for q in _carried(qset):
             text = {
                 "role_slug": role["slug"],
                 "role_title": role["title"],
@@ -269,8 +302,11 @@ def dump_csv(bank: dict, progress: Callable[[int], object] | None = None) -> str
                 "key_points": "\n".join(q["key_points"]),
                 "category": q["category"],
                 "tags": ", ".join(q["tags"]),
+                "kind": q.get("kind", "recall"),
+                "language": q.get("language") or "",
+                "code": q.get("code") or "",
             }
-            writer.writerow(q["difficulty"] if c == "difficulty" else _csv_cell(text[c]) for c in CSV_COLUMNS)
+            writer.writerow(q["difficulty"] if c == "difficulty" else _csv_cell(text[c]) for c in columns)
             if progress is not None:
                 progress(1)
     return "\ufeff" + buffer.getvalue()

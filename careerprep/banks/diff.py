@@ -8,6 +8,7 @@ delete or archive them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..extensions import db
 from ..models import Question, QuestionSet, Role
+from .kinds import columns
 from .rules import QUESTION_COPY
 
 FIELD_LABELS = {"position": "order"}
@@ -112,6 +114,21 @@ class BankDiff:
         return out
 
 
+def changed_fields(question: Question, qdata: dict) -> list[str]:
+    """The fields an import would change on a stored question, exercise fields named one by one."""
+    fields = []
+    for name in QUESTION_COPY:
+        stored, incoming = getattr(question, name), qdata[name]
+        if stored == incoming:
+            continue
+        if name == "exercise":
+            stored, incoming = stored or {}, incoming or {}
+            fields.extend(k for k in {**stored, **incoming} if stored.get(k) != incoming.get(k))
+        else:
+            fields.append(FIELD_LABELS.get(name, name))
+    return fields
+
+
 def diff_bank(bank: dict, session: Session | None = None) -> BankDiff:
     """Compare a validated bank with the database; reads only (three queries), writes nothing."""
     session = session or db.session
@@ -145,22 +162,38 @@ def diff_bank(bank: dict, session: Session | None = None) -> BankDiff:
             sd.archived = qset.archived
             sd.fields = [f for f in ("title", "description") if getattr(qset, f) != set_data[f]]
             sd.published_ignored = qset.published != set_data["published"]
-        keys = set()
-        for position, qdata in enumerate(set_data["questions"]):
-            keys.add(qdata["key"])
-            qdata = {**qdata, "position": position}
+        keys = [q["key"] for q in set_data["questions"]]
+        place = positions(keys, stored.values())
+        place_in_file = set(keys)
+        for qdata in set_data["questions"]:
+            qdata = {**qdata, **columns(qdata), "position": place[qdata["key"]]}
             question = stored.get(qdata["key"])
             item = QuestionDiff(key=qdata["key"], prompt=qdata["prompt"])
             if question is None:
                 sd.new.append(item)
                 continue
             item.archived = question.archived
-            item.fields = [FIELD_LABELS.get(f, f) for f in QUESTION_COPY if getattr(question, f) != qdata[f]]
+            item.fields = changed_fields(question, qdata)
             (sd.changed if item.fields else sd.unchanged).append(item)
         for key, question in sorted(stored.items(), key=lambda kv: (kv[1].position, kv[1].id)):
-            if key not in keys and not question.archived:
+            if key not in place_in_file and not question.archived:
                 sd.missing.append(QuestionDiff(key=key, prompt=question.prompt))
     return result
+
+
+def positions(file_keys: list[str], stored: Iterable[Question]) -> dict[str, int]:
+    """Each question's place in its set after an import: the file's order, with every stored question
+    the file leaves out (a CSV carries only some kinds, an admin trimmed the file) kept right after the
+    question it followed, so a partial file never reshuffles the set."""
+    order = list(file_keys)
+    placed = set(order)
+    previous: str | None = None
+    for question in sorted(stored, key=lambda q: (q.position, q.id)):
+        if question.key not in placed:
+            order.insert(order.index(previous) + 1 if previous is not None else 0, question.key)
+            placed.add(question.key)
+        previous = question.key
+    return {key: index for index, key in enumerate(order)}
 
 
 def record_import(changes: BankDiff, filename: str, fmt: str) -> None:

@@ -182,21 +182,31 @@ def set_bank(qset: QuestionSet) -> dict:
                 "title": qset.title,
                 "description": qset.description or "",
                 "published": qset.published,
-                "questions": [
-                    {
-                        "key": q.key,
-                        "prompt": q.prompt,
-                        "answer": q.answer,
-                        "key_points": list(q.key_points),
-                        "category": q.category,
-                        "difficulty": q.difficulty,
-                        "tags": list(q.tags),
-                    }
-                    for q in questions
-                ],
+                "questions": [question_bank(q) for q in questions],
             }
         ],
     }
+
+
+def question_bank(q: Question) -> dict:
+    """One question in the bank format; a recall card has no exercise fields (as bundled banks)."""
+    fields: dict[str, Any] = {"key": q.key}
+    if q.kind != "recall":
+        fields["kind"] = q.kind
+    fields["prompt"] = q.prompt
+    if q.code is not None:
+        fields["code"] = q.code
+    if q.language is not None:
+        fields["language"] = q.language
+    fields.update(q.exercise or {})
+    fields.update(
+        answer=q.answer,
+        key_points=list(q.key_points),
+        category=q.category,
+        difficulty=q.difficulty,
+        tags=list(q.tags),
+    )
+    return fields
 
 
 class _BankDumper(yaml.SafeDumper):

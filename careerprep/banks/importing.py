@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Question, QuestionSet, Role, write_transaction
-from .diff import BankDiff, diff_bank, record_import
+from .diff import BankDiff, diff_bank, positions, record_import
 from .errors import BankError
 from .formats import format_for, load
+from .kinds import columns
+from .merging import merge_retired, read_merges
 from .rules import QUESTION_COPY
 
 BANK_DIR = Path(__file__).resolve().parent
@@ -74,8 +76,12 @@ def import_bank(
         existing = {q.key: q for q in session.scalars(db.select(Question).filter_by(set_id=qset.id))}
         if progress is not None:
             progress(len(set_data["questions"]))
-        for position, qdata in enumerate(set_data["questions"]):
-            qdata = {**qdata, "position": position}
+        listed = [q["key"] for q in set_data["questions"]]
+        place = positions(listed, existing.values())
+        for key in existing.keys() - set(listed):  # the questions the file left out keep their place
+            existing[key].position = place[key]
+        for qdata in set_data["questions"]:
+            qdata = {**qdata, **columns(qdata), "position": place[qdata["key"]]}
             question = existing.get(qdata["key"])
             if question is None:
                 session.add(
@@ -146,4 +152,5 @@ def seed(directory: Path = BANK_DIR) -> ImportSummary:
     for result in apply_banks(banks, audit=False):
         for name in ("roles", "sets_created", "created", "updated", "unchanged"):
             setattr(total, name, getattr(total, name) + getattr(result.summary, name))
+    merge_retired(read_merges(directory))
     return total

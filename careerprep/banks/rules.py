@@ -14,4 +14,26 @@ LIMITS = {"slug": 80, "title": 120, "key": 120, "category": 120, "tag": 40, "sum
 DIFFICULTIES = (1, 2, 3)
 DIFFICULTY_LABELS = {1: "Fundamental", 2: "Intermediate", 3: "Advanced"}
 # The question fields an import copies onto a stored question (and compares, for the preview).
-QUESTION_COPY = ("prompt", "answer", "key_points", "category", "difficulty", "tags", "position")
+QUESTION_COPY = (
+    "kind",
+    "prompt",
+    "code",
+    "language",
+    "exercise",
+    "answer",
+    "key_points",
+    "category",
+    "difficulty",
+    "tags",
+    "position",
+)
+
+# The limits of exercise fields (careerprep/exercises.py lists the kinds and the fields each one uses).
+CODE_CHARS = 12_000  # a listing, a solution or a test harness
+CODE_LINES = 200
+OUTPUT_CHARS = 4_000  # one accepted output of a predict question
+MAX_ACCEPTED = 8
+MAX_BUG_LINES = 5
+FOLLOW_UPS = (1, 4)
+PLATFORM_CHARS = 120
+RUN_ITEMS = 12  # compiler flags or arguments for the content tests' run of a snippet

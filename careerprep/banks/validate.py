@@ -6,11 +6,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..exercises import EXERCISE_FIELDS, KINDS
 from .errors import BankError
+from .kinds import exercise
 from .parse import parse
 from .rules import DIFFICULTIES, KEY_POINT_CHARS, KEY_POINTS, LIMITS, MAX_TAGS, MAX_TEXT, SLUG_RE
 
-QUESTION_FIELDS = {"key", "prompt", "answer", "key_points", "category", "difficulty", "tags"}
+QUESTION_FIELDS = {
+    "key",
+    "prompt",
+    "answer",
+    "key_points",
+    "category",
+    "difficulty",
+    "tags",
+    *EXERCISE_FIELDS,
+}
 SET_FIELDS = {"slug", "title", "description", "published", "questions"}
 ROLE_FIELDS = {"slug", "title", "summary"}
 
@@ -145,10 +156,14 @@ def _question(check: _Checker, q: Any, path: str) -> dict | None:
         check.errors.append(f"{path}.difficulty: required")
     elif isinstance(difficulty, bool) or difficulty not in DIFFICULTIES:
         check.errors.append(f"{path}.difficulty: must be 1, 2 or 3")
-    low, high = KEY_POINTS
+    kind, fields = exercise(check, q, path)
+    low, high = KINDS[kind].key_points or KEY_POINTS
+    prompt = check.text(q, path, "prompt")
     return {
         "key": key,
-        "prompt": check.text(q, path, "prompt"),
+        **({"kind": kind} if kind != "recall" else {}),
+        "prompt": prompt,
+        **{name: value for name, value in fields.items() if name != "kind"},
         "answer": check.text(q, path, "answer"),
         "key_points": check.string_list(q, path, "key_points", low=low, high=high, limit=KEY_POINT_CHARS),
         "category": check.text(q, path, "category", limit=LIMITS["category"]),

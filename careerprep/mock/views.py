@@ -5,29 +5,26 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
+from ..exercises import units_like
 from ..extensions import db
 from ..htmx import after_write, redirect_to, render
 from ..localtime import zone
 from ..models import MockInterview, Role, utc_now
+from ..practice.attempts import Attempt, AttemptError, chosen_lines, read_attempt
 from ..queries import visible_role
 from ..web import int_id
 from .forms import MAX_MINUTES, MAX_QUESTIONS, MockForm, clamp
+from .results import ResultRow, mock_summary, past_mocks, rate_mock, read_ratings, result_rows
 from .services import (
     BEHAVIOURAL,
-    ResultRow,
     create_mock,
     current_item,
     finish_mock,
     get_own_mock,
     is_finished,
     mark_started,
-    mock_summary,
-    past_mocks,
     pick_questions,
-    rate_mock,
-    read_ratings,
     remaining_seconds,
-    result_rows,
     role_categories,
     save_answer,
 )
@@ -126,23 +123,40 @@ def create(slug: str) -> Response:
 # -- answering ------------------------------------------------------------------------------------
 
 
-def _render_question(mock: MockInterview, announce: str = "") -> Response:
-    """The current question with its clock, as a page or an htmx fragment; results once finished."""
+def _render_question(mock: MockInterview, announce: str = "", error: str | None = None) -> Response:
+    """The current question with its clock, as a page or an htmx fragment; results once finished.
+
+    With `error` (an answer that cannot be saved), the form comes back refilled with a 422."""
     item = current_item(mock)
     if item is None:
         return redirect_to(url_for("mock.results", mock_id=mock.id))
     now = utc_now()
     mark_started(item, now)
+    estimate = (item.question.exercise or {}).get("estimate")
     return render(
         "mock/show.html",
         "mock/_question.html",
+        status=422 if error else 200,
         mock=mock,
         role=db.session.get(Role, mock.role_id),
         item=item,
+        q=item.question,
         total=len(mock.items),
         remaining=remaining_seconds(mock, item, now),
-        announce=announce,
+        announce=error or announce,
+        error=error,
+        values=request.form if error else None,
+        chosen=chosen_lines(request.form) if error else [],
+        units=units_like(estimate["unit"]) if estimate else [],
     )
+
+
+def _posted_attempt(mock: MockInterview) -> Attempt | None:
+    """The exercise answer posted for the current question (None when the form is for another one)."""
+    item = current_item(mock)
+    if item is None or item.id != _item_id():
+        return None
+    return read_attempt(item.question, request.form, estimate_required=False)
 
 
 @bp.get("/mock/<int:mock_id>")
@@ -155,7 +169,11 @@ def show(mock_id: int) -> Response:
 def answer(mock_id: int) -> Response:
     """Save the answer to the current question and move on (a repeated submit only moves on)."""
     mock = _own_mock_or_404(mock_id)
-    saved = save_answer(mock, _item_id(), request.form.get("draft"), utc_now())
+    try:
+        attempt = _posted_attempt(mock)
+    except AttemptError as exc:
+        return _render_question(mock, error=str(exc))
+    saved = save_answer(mock, _item_id(), request.form.get("draft"), utc_now(), attempt)
     db.session.commit()
 
     def next_question() -> Response:
@@ -171,7 +189,11 @@ def answer(mock_id: int) -> Response:
 def finish(mock_id: int) -> Response:
     """End the interview now; questions not reached stay unanswered."""
     mock = _own_mock_or_404(mock_id)
-    finish_mock(mock, _item_id(), request.form.get("draft"), utc_now())
+    try:
+        attempt = _posted_attempt(mock)
+    except AttemptError as exc:
+        return _render_question(mock, error=str(exc))
+    finish_mock(mock, _item_id(), request.form.get("draft"), utc_now(), attempt)
     db.session.commit()
     return redirect_to(url_for("mock.results", mock_id=mock.id))
 

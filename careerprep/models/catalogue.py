@@ -61,6 +61,14 @@ class Question(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     set_id: Mapped[int] = mapped_column(ForeignKey("question_set.id"))
     key: Mapped[str] = mapped_column(String(120))
+    # The exercise kind (careerprep.exercises.KINDS): recall, predict, spot_bug, write_code, read_output,
+    # design. A code listing or tool output shown with the prompt, and its language.
+    kind: Mapped[str] = mapped_column(String(20), default="recall", server_default="recall")
+    code: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(20))
+    # What the kind checks or reveals: accepted outputs, faulty lines and the fix, a reference solution
+    # and its tests, follow-ups and an estimate (see banks/validate.py for the fields of each kind).
+    exercise: Mapped[dict | None] = mapped_column(JSON)
     prompt: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     key_points: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -50,6 +50,7 @@ class MockItem(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     draft: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[dict | None] = mapped_column(JSON)  # an exercise's answer: output, lines, estimate
     rating: Mapped[int | None] = mapped_column(Integer)
     covered: Mapped[list[int] | None] = mapped_column(JSON)
     review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"))

@@ -89,6 +89,10 @@ class Review(db.Model):
     covered: Mapped[list[int] | None] = mapped_column(JSON)  # indexes into the key points
     key_point_count: Mapped[int | None] = mapped_column(Integer)
     mode: Mapped[str] = mapped_column(String(20), default="due", server_default="due")
+    # An exercise attempt: what was typed or chosen (output, lines, an estimate) and whether the
+    # automatic check found it right (None for kinds that are not checked).
+    attempt: Mapped[dict | None] = mapped_column(JSON)
+    correct: Mapped[bool | None] = mapped_column(Boolean)
     # The card's state before this review (0: new); true retention counts reviews of review-state cards.
     prev_state: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -1,5 +1,6 @@
-"""The drill."""
+"""The drill, and each card's history, attempts and reports."""
 
-from .views import bp
+from . import card_views, views  # noqa: F401 (routes)
+from .blueprint import bp
 
 __all__ = ["bp"]

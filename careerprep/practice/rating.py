@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import CardFlag, CardState, Question, Review, User, utc_now, write_transaction
 from ..queries import USER
 from ..reviews import LEECH_LAPSES, rebuild_card
+from .attempts import Attempt
 
 MAX_DRAFT = MAX_TEXT
 LEECH_MESSAGE = (
@@ -51,9 +52,34 @@ def suggest_rating(covered: int, total: int, answer_seconds: float | None = None
     return 3
 
 
-def suggestions(total: int, answer_seconds: float | None) -> list[int]:
-    """The suggested rating for 0, 1, ... `total` key points ticked: the page reads it as data."""
-    return [suggest_rating(n, total, answer_seconds) for n in range(total + 1)]
+def suggestions(total: int, answer_seconds: float | None, attempt: Attempt | None = None) -> list[int]:
+    """The suggested rating for 0, 1, ... `total` key points ticked: the page reads it as data.
+
+    A checked exercise decides by itself (the same rating whatever is ticked): right → Good, Easy
+    within QUICK_SECONDS; some of the faulty lines → Hard; wrong → Again. A design's estimate outside
+    the accepted range caps the checklist's suggestion at Hard.
+    """
+    checklist = [suggest_rating(n, total, answer_seconds) for n in range(total + 1)]
+    if attempt is None or attempt.correct is None and attempt.kind != "design":
+        return checklist
+    if attempt.kind == "design":
+        return checklist if attempt.correct is not False else [min(r, 2) for r in checklist]
+    quick = answer_seconds is not None and answer_seconds <= QUICK_SECONDS
+    rating = (4 if quick else 3) if attempt.correct else (2 if attempt.partly else 1)
+    return [rating] * (total + 1)
+
+
+# The rule for each kind, in words, beside "Rate as suggested" (written once, with the code above).
+SUGGESTION_RULES = {
+    "predict": f"right → Good, or Easy within {QUICK_SECONDS} s; wrong → Again",
+    "spot_bug": f"every faulty line → Good, or Easy within {QUICK_SECONDS} s; some → Hard; none → Again",
+    "design": SUGGESTION_RULE + "; an estimate outside the accepted range caps it at Hard",
+}
+
+
+def suggestion_rule(kind: str) -> str:
+    """How the rating is suggested for a kind of question, in words."""
+    return SUGGESTION_RULES.get(kind, SUGGESTION_RULE)
 
 
 # -- one-time review tokens ---------------------------------------------------------------------
@@ -130,14 +156,17 @@ def record_rating(
     covered: list[int] | None = None,
     mode: str = "due",
     due_cap: datetime | None = None,
+    attempt: Attempt | None = None,
 ) -> RatingResult:
     """Apply a rating once: the same token again records nothing; concurrent ratings serialize.
 
     `due_cap` (the day before an interview) keeps the next review from falling after the interview.
+    `attempt` (an exercise's answer and whether the check found it right) is stored on the review.
     """
-    for _attempt in range(3):
+    extra = Extra(draft, covered, mode, attempt)
+    for _try in range(3):
         with write_transaction():
-            result = _apply_rating(user, question, token, rating, draft, covered, mode, due_cap)
+            result = _apply_rating(user, question, token, rating, extra, due_cap)
         if result is not None:
             return result
     return RatingResult(None, duplicate=True)
@@ -147,15 +176,18 @@ def _already_recorded(nonce: str) -> bool:
     return db.session.scalar(db.select(Review.id).filter_by(token=nonce)) is not None
 
 
+@dataclass(frozen=True)
+class Extra:
+    """What a review records beside the rating: the draft, key points covered, mode and attempt."""
+
+    draft: str | None
+    covered: list[int] | None
+    mode: str
+    attempt: Attempt | None
+
+
 def _apply_rating(
-    user: User,
-    question: Question,
-    token: Token,
-    rating: int,
-    draft: str | None,
-    covered: list[int] | None,
-    mode: str,
-    due_cap: datetime | None,
+    user: User, question: Question, token: Token, rating: int, extra: Extra, due_cap: datetime | None
 ) -> RatingResult | None:
     """One attempt of record_rating, in its write transaction; None when it must be tried again."""
     # No look-up first: the unique token makes a repeated submit fail at insert, checked below.
@@ -180,7 +212,7 @@ def _apply_rating(
     leech = outcome.lapsed and state.lapses >= LEECH_LAPSES
     if leech:
         set_flag(user.id, question.id, suspended=True, leech=True)
-    review = _review_row(user, question, token, rating, state, now, draft, covered, mode, prev_state)
+    review = _review_row(user, question, token, rating, state, now, extra, prev_state)
     db.session.add(review)
     try:
         db.session.commit()
@@ -201,9 +233,7 @@ def _review_row(
     rating: int,
     state: CardState,
     now: datetime,
-    draft: str | None,
-    covered: list[int] | None,
-    mode: str,
+    extra: Extra,
     prev_state: int,
 ) -> Review:
     """The log entry for a rating: what was rated, when, how long it took, and the state it produced."""
@@ -222,10 +252,12 @@ def _review_row(
         difficulty=state.difficulty,
         due=state.due,
         interval_seconds=int((state.due - now).total_seconds()),
-        draft=(draft or "").strip()[:MAX_DRAFT] or None,
-        covered=sorted(set(covered)) if covered is not None else None,
-        key_point_count=len(question.key_points) if covered is not None else None,
-        mode=mode,
+        draft=(extra.draft or "").strip()[:MAX_DRAFT] or None,
+        covered=sorted(set(extra.covered)) if extra.covered is not None else None,
+        key_point_count=len(question.key_points) if extra.covered is not None else None,
+        mode=extra.mode,
+        attempt=extra.attempt.data if extra.attempt is not None else None,
+        correct=extra.attempt.correct if extra.attempt is not None else None,
         prev_state=prev_state,
     )
 

@@ -6,58 +6,46 @@ one card's marks, history and reports are practice.cards.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import Blueprint, Response, abort, make_response, render_template, request, session, url_for
+from flask import Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import plans
+from ..errors import render_error
+from ..exercises import KINDS, units_like
 from ..extensions import db
-from ..htmx import after_write, render, safe_next
-from ..localtime import zone
+from ..htmx import after_write, render
 from ..models import Question, Role, RolePlan, utc_now, write_transaction
 from ..queries import visible_questions, visible_role_and_plan
 from ..scheduling import RATING_LABELS
 from ..web import int_id
+from . import drill_session
+from .attempts import Attempt, AttemptError, chosen_lines, read_attempt
+from .blueprint import bp
 from .cards import (
-    SessionTally,
     bury,
-    is_visible,
     next_due,
-    own_flag,
     own_state,
     question_in_role,
     question_role_and_plan,
-    save_report,
-    session_tally,
     suspend,
-)
-from .cards import (
-    history as card_history,
 )
 from .cards import (
     unsuspend as unsuspend_card,
 )
-from .forms import ReportForm
-from .queue import MODES, Filters, next_card, queue_counts
+from .queue import MODES, Filters, NextCard, next_card, queue_counts
 from .rating import (
     LEECH_MESSAGE,
     MAX_DRAFT,
-    SUGGESTION_RULE,
     interval_previews,
     issue_token,
     read_token,
     record_rating,
-    suggest_rating,
+    suggestion_rule,
     suggestions,
     undo_rating,
 )
-
-bp = Blueprint("practice", __name__)
-
-UNDO_DEPTH = 20
-SESSION_IDLE = timedelta(hours=3)
-SESSION_TOUCH = timedelta(minutes=1)
 
 
 def _role_and_plan(slug: str) -> tuple[Role, RolePlan | None]:
@@ -75,36 +63,6 @@ def _mode_and_filters(values) -> tuple[str, Filters]:
 def _drill_url(role: Role, mode: str, filters: Filters) -> str:
     """The drill URL for a mode and filters (plain for the default due queue)."""
     return url_for("practice.drill", slug=role.slug, mode=None if mode == "due" else mode, **filters.params())
-
-
-def _touch_session(role: Role, now: datetime) -> None:
-    """Start (or continue) this role's drill session, which the summary reports on.
-
-    "last" moves at most once a minute: the cookie is not re-signed and re-sent for every card.
-    """
-    sessions = session.setdefault("drill", {})
-    entry = sessions.get(role.slug)
-    last = datetime.fromisoformat(entry["last"]) if entry else None
-    if entry is not None and now - last < SESSION_TOUCH:
-        return
-    if entry is None or now - last > SESSION_IDLE:
-        entry = {"started": now.isoformat()}
-    entry["last"] = now.isoformat()
-    sessions[role.slug] = entry
-    session.modified = True
-
-
-def _session_tally(role: Role) -> SessionTally | None:
-    """This drill session's cards, ratings and time, since it started."""
-    entry = (session.get("drill") or {}).get(role.slug)
-    if not entry:
-        return None
-    return session_tally(current_user, role, datetime.fromisoformat(entry["started"]))
-
-
-def _undo_top() -> int | None:
-    stack = session.get("undo") or []
-    return stack[-1] if stack else None
 
 
 def _page_context(role: Role, plan: RolePlan | None, now: datetime, mode: str) -> dict:
@@ -129,7 +87,7 @@ def _card(role: Role, plan: RolePlan | None, filters: Filters, now: datetime, **
         plan=plan,
         filters=filters,
         now=now,
-        undo=_undo_top(),
+        undo=drill_session.undo_top(),
         **context,
     )
 
@@ -145,7 +103,7 @@ def _render_card(
 ) -> Response:
     """The next card's front (or the done card), as a page or an htmx fragment."""
     now = utc_now()
-    _touch_session(role, now)
+    drill_session.touch(role, now)
     item = next_card(current_user, role, now, mode, filters, plan)
     token = issue_token(current_user, item.question, now, item.state) if item.question else None
     return _card(
@@ -161,7 +119,8 @@ def _render_card(
         token=token,
         announce=announce,
         mode=item.mode,
-        summary=_session_tally(role) if item.question is None else None,
+        summary=drill_session.tally(role) if item.question is None else None,
+        **(_exercise_context(item.question) if item.question is not None else {}),
     )
 
 
@@ -180,13 +139,53 @@ def drill(slug: str) -> Response:
 @bp.post("/roles/<slug>/drill/reveal")
 @login_required
 def reveal(slug: str) -> Response:
-    """Reveal after drafting an answer: the draft is shown beside the model answer."""
+    """Reveal after drafting an answer or answering an exercise: the draft or the attempt is shown (and
+    checked) beside the model answer. An attempt that cannot be checked shows the front again, with why."""
     role, plan = _role_and_plan(slug)
     mode, filters = _mode_and_filters(request.form)
     token = read_token(request.form.get("token"), current_user)
     draft = request.form.get("draft", "")[:MAX_DRAFT]
     question_id = token.question_id if token else -1
-    return _reveal(role, plan, mode, filters, question_id, request.form.get("token"), draft)
+    return _reveal(role, plan, mode, filters, question_id, request.form.get("token"), draft, request.form)
+
+
+def _front_again(
+    role: Role,
+    plan: RolePlan | None,
+    mode: str,
+    filters: Filters,
+    question: Question,
+    raw_token: str,
+    error: str,
+) -> Response:
+    """The same card's front (same token, so the clock keeps running), refilled, with what to change."""
+    now = utc_now()
+    item = NextCard(
+        question, own_state(current_user, question.id), queue_counts(current_user, role, now, filters), mode
+    )
+    return _card(
+        role,
+        plan,
+        filters,
+        now,
+        status=422,
+        item=item,
+        counts=item.counts,
+        side="front",
+        token=raw_token,
+        announce=error,
+        mode=mode,
+        error=error,
+        values=request.form,
+        chosen=chosen_lines(request.form),
+        **_exercise_context(question),
+    )
+
+
+def _exercise_context(question: Question) -> dict:
+    """What a card's kind needs on its front: the units an estimate may be given in."""
+    estimate = (question.exercise or {}).get("estimate")
+    return {"units": units_like(estimate["unit"]) if estimate else []}
 
 
 def _reveal(
@@ -197,16 +196,26 @@ def _reveal(
     question_id: int,
     raw_token: str | None,
     draft: str | None,
+    values=None,
 ) -> Response:
-    """The back of a card: the model answer, the key-point checklist and the rating buttons."""
+    """The back of a card: the check of an exercise's attempt, the model answer, the key-point
+    checklist and the rating buttons. `values` is the posted form (None for the plain reveal link)."""
     token = read_token(raw_token, current_user)
     matches = token is not None and token.question_id == question_id
     question = question_in_role(question_id, role) if matches else None
     if question is None:
         return _render_card(role, plan, mode, filters, announce="That card expired. Here is the next one.")
+    try:
+        attempt = read_attempt(question, values if values is not None else {})
+    except AttemptError as exc:
+        if values is None:  # the reveal link of a design card, which has no estimate: reveal without one
+            attempt = None
+        else:
+            return _front_again(role, plan, mode, filters, question, raw_token, str(exc))
     now = utc_now()
     state = own_state(current_user, question.id)
     answer_seconds = max(0, int(now.timestamp() - token.shown_at_ms / 1000))
+    table = suggestions(len(question.key_points), answer_seconds, attempt)
     return _card(
         role,
         plan,
@@ -218,8 +227,11 @@ def _reveal(
         token=raw_token,
         draft=draft,
         answer_seconds=answer_seconds,
-        suggestions=suggestions(len(question.key_points), answer_seconds),
-        suggestion_rule=SUGGESTION_RULE,
+        attempt=attempt,
+        suggestions=table,
+        # A checked exercise suggests one rating whatever is ticked: shown at once, no JavaScript needed.
+        suggested=table[0] if len(set(table)) == 1 and KINDS[question.kind].checked else None,
+        suggestion_rule=suggestion_rule(question.kind),
         previews=interval_previews(current_user, question, state, now),
         counts=queue_counts(current_user, role, now, filters),
         mode=mode,
@@ -240,10 +252,15 @@ def rate(slug: str) -> Response:
         abort(400)
     question, role, plan = found
     covered = _covered(request.form.getlist("covered"), question)
+    try:
+        attempt = _carried_attempt(question)
+    except AttemptError as exc:
+        return render_error(422, str(exc))
     raw = request.form.get("rating", "")
     if raw == "auto" and covered is not None:
-        seconds = int_id(request.form.get("answer_seconds"))
-        rating = suggest_rating(len(covered), len(question.key_points), seconds)
+        seconds = request.form.get("answer_seconds", "")
+        seconds = int(seconds) if seconds.isdigit() and len(seconds) < 8 else None  # 0 s is quick, too
+        rating = suggestions(len(question.key_points), seconds, attempt)[len(covered)]
     else:
         rating = int(raw) if raw in ("1", "2", "3", "4") else None
     if rating is None or covered is None:
@@ -258,9 +275,10 @@ def rate(slug: str) -> Response:
         covered=covered if "checklist" in request.form and (covered or raw == "auto") else None,
         mode=mode,
         due_cap=plans.due_cap(current_user, plan, utc_now()),
+        attempt=attempt,
     )
     if result.review is not None:
-        session["undo"] = (session.get("undo", []) + [result.review.id])[-UNDO_DEPTH:]
+        drill_session.push_undo(result.review.id)
     status, warn = 200, None
     if result.stale:
         announce = "This card was already rated in another tab; nothing was recorded. Here is your next card."
@@ -295,6 +313,13 @@ def _next_card(
     )
 
 
+def _carried_attempt(question: Question) -> Attempt | None:
+    """The attempt the back of a card carries to the rating, checked again here (never trusted)."""
+    if question.kind == "recall" or (question.kind == "design" and "estimate" not in request.form):
+        return None
+    return read_attempt(question, request.form)
+
+
 def _covered(values: list[str], question: Question) -> list[int] | None:
     """Ticked key-point indexes, or None if any is not a valid index."""
     picked = set()
@@ -311,11 +336,9 @@ def undo(slug: str) -> Response:
     """Undo the last rating: remove the review and restore the card's previous state exactly."""
     role, plan = _role_and_plan(slug)
     mode, filters = _mode_and_filters(request.form)
-    stack = list(session.get("undo") or [])
     wanted = int_id(request.form.get("review_id"))
     announce = "Nothing to undo."
-    if stack and wanted == stack[-1]:
-        session["undo"] = stack[:-1]
+    if drill_session.pop_undo(wanted):
         announce = undo_rating(current_user.id, wanted)
     return _next_card(role, plan, mode, filters, announce, announce, category="info")
 
@@ -360,16 +383,6 @@ def unflag(slug: str) -> Response:
     return _next_card(role, plan, mode, filters, announce, announce, category="info")
 
 
-@bp.post("/questions/<int:question_id>/unsuspend")
-@login_required
-def unsuspend(question_id: int) -> Response:
-    """Bring a suspended or buried card back into the queue."""
-    if not unsuspend_card(current_user, question_id):
-        abort(404)
-    db.session.commit()
-    return after_write(url_for("practice.history", question_id=question_id), "Card is back in your queue.")
-
-
 @bp.get("/roles/<slug>/drill/summary")
 @login_required
 def summary(slug: str) -> str:
@@ -379,7 +392,7 @@ def summary(slug: str) -> str:
     return render_template(
         "practice/summary.html",
         role=role,
-        summary=_session_tally(role),
+        summary=drill_session.tally(role),
         next_due=next_due(current_user, role, now),
         now=now,
     )
@@ -390,50 +403,5 @@ def summary(slug: str) -> str:
 def finish(slug: str) -> Response:
     """End this drill session; the next drill starts a fresh summary."""
     role, _plan = _role_and_plan(slug)
-    (session.get("drill") or {}).pop(role.slug, None)
-    session["undo"] = []
-    session.modified = True
+    drill_session.end(role)
     return after_write(url_for("catalog.role", slug=role.slug), "Session finished. Nice work.")
-
-
-@bp.get("/questions/<int:question_id>/history")
-@login_required
-def history(question_id: int) -> str:
-    """Every past attempt at a question: draft, rating, key points covered and date."""
-    question = db.session.get(Question, question_id)
-    if question is None:
-        abort(404)
-    reviews = card_history(current_user, question_id)
-    if not reviews and not is_visible(question_id):
-        abort(404)
-    return render_template(
-        "practice/history.html",
-        question=question,
-        reviews=reviews,
-        state=own_state(current_user, question_id),
-        flag=own_flag(current_user, question_id),
-        tz=zone(current_user.timezone),
-        now=utc_now(),
-    )
-
-
-@bp.route("/questions/<int:question_id>/report", methods=["GET", "POST"])
-@login_required
-def report(question_id: int) -> Response:
-    """Flag a question as wrong, unclear or a duplicate, with a comment, for the admins."""
-    question = db.session.scalar(visible_questions().where(Question.id == question_id))
-    if question is None:
-        abort(404)
-    form = ReportForm()
-    back = safe_next(request.values.get("next", "")) or url_for(
-        "catalog.role", slug=question.question_set.role.slug
-    )
-    if form.validate_on_submit():
-        with write_transaction():
-            save_report(current_user, question, form.reason.data, form.comment.data or "")
-            db.session.commit()
-        return after_write(back, "Thanks: an admin will look at this question.")
-    status = 422 if form.is_submitted() else 200
-    return make_response(
-        render_template("practice/report.html", question=question, form=form, back=back), status
-    )

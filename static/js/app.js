@@ -49,13 +49,32 @@
     if (event.defaultPrevented) return;
     var card = document.getElementById("card");
     if (!card) return;
-    // Ctrl/Cmd+Enter in the draft box reveals the answer (the draft goes with it).
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.id === "draft") {
+    // Ctrl/Cmd+Enter in an answer box (the draft, a predicted output, code) reveals or checks it.
+    var answerBox = event.target.closest && event.target.closest("[data-answer]");
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && answerBox) {
       event.preventDefault();
       act(function () { clickIn("#card #reveal"); });
       return;
     }
     if (isTyping(event.target)) return;
+    // A line of a spot-the-bug listing: arrows move between lines, Space chooses (the checkbox's own
+    // behaviour), Enter checks the answer.
+    var line = event.target.closest && event.target.closest("[data-line-picker] input");
+    if (line && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        var lines = Array.prototype.slice.call(line.closest("[data-line-picker]").querySelectorAll("input"));
+        var next = lines[lines.indexOf(line) + (event.key === "ArrowDown" ? 1 : -1)];
+        event.preventDefault();
+        if (next) next.focus();
+        return;
+      }
+      if (event.key === " ") return;
+      if (event.key === "Enter") {
+        event.preventDefault();
+        act(function () { clickIn("#card #reveal"); });
+        return;
+      }
+    }
     if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "z") {
       event.preventDefault();
       act(function () { clickIn("#card #undo"); });
@@ -69,7 +88,7 @@
       return;
     }
     if (key === "d") {
-      var draft = card.querySelector("#draft");
+      var draft = card.querySelector("[data-answer]");
       if (draft) {
         event.preventDefault();
         draft.focus();
@@ -136,6 +155,32 @@
     }
   });
 
+  // A code box: Tab inserts four spaces and Shift+Tab removes up to four before the caret's line.
+  // Escape first, then Tab, leaves the box as usual (so the keyboard is never trapped).
+  var INDENT = "    ";
+  var escaped = null;
+
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("textarea[data-tab-indent]")) return;
+    if (event.key === "Escape") { escaped = box; return; }
+    if (event.key !== "Tab" || event.ctrlKey || event.altKey || event.metaKey) { escaped = null; return; }
+    if (escaped === box) { escaped = null; return; }
+    event.preventDefault();
+    var start = box.selectionStart;
+    var end = box.selectionEnd;
+    var text = box.value;
+    if (event.shiftKey) {
+      var lineStart = text.lastIndexOf("\n", start - 1) + 1;
+      var spaces = /^ {0,4}/.exec(text.slice(lineStart))[0].length;
+      if (!spaces) return;
+      box.setRangeText("", lineStart, lineStart + spaces, "preserve");
+      box.setSelectionRange(Math.max(lineStart, start - spaces), Math.max(lineStart, end - spaces));
+    } else {
+      box.setRangeText(INDENT, start, end, "end");
+    }
+  }, true);
+
   // The browser's time zone: filled in at sign-up, and offered on the account page when it differs.
   function browserZone() {
     try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
@@ -154,7 +199,7 @@
   // A page load lands focus on the card (or the mock question's answer box), as each swap does.
   function focusOnLoad() {
     if (document.activeElement && document.activeElement !== document.body) return;
-    var answer = document.querySelector("#mock.mock-question #draft");
+    var answer = document.querySelector("#mock.mock-question [data-line-picker] input, #mock.mock-question [data-answer]");
     if (answer) { answer.focus({ preventScroll: true }); return; }
     var heading = document.querySelector("#card .card-heading");
     if (heading) heading.focus({ preventScroll: true });

@@ -58,8 +58,9 @@
     if (!root) return;
     startTimer(root);
     if (!focus) return;
-    // The clock is running: focus goes straight to the answer box (the heading when there is none).
-    var target = root.querySelector("#draft") || root.querySelector("#mock-heading");
+    // The clock is running: focus goes straight to the answer (the first line of a listing to pick
+    // from, or the answer box; the heading when there is none).
+    var target = root.querySelector("[data-line-picker] input, [data-answer]") || root.querySelector("#mock-heading");
     if (target) target.focus({ preventScroll: false });
     announce(root.getAttribute("data-announce"));
   }

@@ -48,8 +48,8 @@ class User(UserMixin, db.Model):
     # The personal scheduler (models/scheduler.py): fitted FSRS parameters (None: the role's defaults),
     # Easy Days (7 shares of a normal day's load, Monday first; None: off), load balancing, and whether
     # this user's reviews may help fit the instance defaults of their roles (the opt-out).
-    fsrs_params: Mapped[list[float] | None] = mapped_column(JSON)
-    easy_days: Mapped[list[int] | None] = mapped_column(JSON)
+    fsrs_params: Mapped[list[float] | None] = mapped_column(JSON(none_as_null=True))
+    easy_days: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     load_balance: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     share_reviews: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 

@@ -220,7 +220,7 @@ def _reveal(
         answer_seconds=answer_seconds,
         suggestions=suggestions(len(question.key_points), answer_seconds),
         suggestion_rule=SUGGESTION_RULE,
-        previews=interval_previews(current_user, question, state, now),
+        previews=interval_previews(current_user, question, state, now, role),
         counts=queue_counts(current_user, role, now, filters),
         mode=mode,
         announce="Answer shown. Tick the key points you covered, then rate.",
@@ -258,6 +258,7 @@ def rate(slug: str) -> Response:
         covered=covered if "checklist" in request.form and (covered or raw == "auto") else None,
         mode=mode,
         due_cap=plans.due_cap(current_user, plan, utc_now()),
+        role=role,
     )
     if result.review is not None:
         session["undo"] = (session.get("undo", []) + [result.review.id])[-UNDO_DEPTH:]

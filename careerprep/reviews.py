@@ -9,7 +9,17 @@ from itertools import groupby
 
 from . import scheduling
 from .extensions import db
-from .models import CardFlag, CardState, Question, QuestionSet, Review, Role, User, snapshot, write_transaction
+from .models import (
+    CardFlag,
+    CardState,
+    Question,
+    QuestionSet,
+    Review,
+    Role,
+    User,
+    snapshot,
+    write_transaction,
+)
 
 LEECH_LAPSES = 8
 
@@ -42,7 +52,9 @@ class Scope:
         if self.user_id is not None:
             conditions.append(model.user_id == self.user_id)
         if self.role_id is not None:
-            role_questions = db.select(Question.id).join(QuestionSet).where(QuestionSet.role_id == self.role_id)
+            role_questions = (
+                db.select(Question.id).join(QuestionSet).where(QuestionSet.role_id == self.role_id)
+            )
             personal = db.select(User.id).where(User.fsrs_params.is_not(None))
             conditions += [model.question_id.in_(role_questions), model.user_id.not_in(personal)]
         return conditions
@@ -57,7 +69,9 @@ def params_lookup(scope: Scope = EVERYTHING) -> Callable[[int, int], scheduling.
     if scope.user_id is not None:
         users = users.where(User.id == scope.user_id)
     personal = dict(db.session.execute(users).all())
-    roles = dict(db.session.execute(db.select(Role.id, Role.fsrs_params).where(Role.fsrs_params.is_not(None))).all())
+    roles = dict(
+        db.session.execute(db.select(Role.id, Role.fsrs_params).where(Role.fsrs_params.is_not(None))).all()
+    )
     role_of = {}
     if roles:
         role_of = dict(

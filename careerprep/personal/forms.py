@@ -4,16 +4,36 @@ from __future__ import annotations
 
 from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 
 from ..forms import Form
 from ..scheduling.balance import WEEKDAYS
 
 SHARES = (100, 75, 50, 25, 0)  # Easy Days: a day's share of a normal day's reviews, in percent
-DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
+DAY_NAMES = dict(
+    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
+)
 
 
-def _share_field(day: str) -> SelectField:
-    return SelectField(
+SHARE_MESSAGE = "Choose one of " + ", ".join(f"{share}%" for share in SHARES) + "."
+
+
+class ShareField(SelectField):
+    """A weekday's share, with one clear message for anything that is not one of SHARES."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(SHARE_MESSAGE) from exc
+
+    def pre_validate(self, form) -> None:
+        if self.data not in SHARES and not self.process_errors:
+            raise ValidationError(SHARE_MESSAGE)
+
+
+def _share_field(day: str) -> ShareField:
+    return ShareField(
         DAY_NAMES[day],
         choices=[SelectChoice(str(share), f"{share}%") for share in SHARES],
         coerce=int,

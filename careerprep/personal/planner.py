@@ -14,7 +14,7 @@ from sqlalchemy import case, func
 
 from .. import plans, scheduling
 from ..extensions import db
-from ..models import CardState, Question, Review, Role, RolePlan, User
+from ..models import CardState, Review, Role, RolePlan, User
 from ..queries import card_join, visible_questions
 from ..scheduling.simulation import RETENTIONS, Point, Workload, pace, plan
 
@@ -128,7 +128,10 @@ def chart(p: Planner) -> dict:
     def y(value: float, top: float) -> float:
         return round(PAD + inner_h - value / top * inner_h, 1)
 
-    marks = [ChartPoint(x(pt.retention), y(pt.minutes_per_day, top_minutes), y(pt.known, top_known), pt) for pt in p.points]
+    marks = [
+        ChartPoint(x(pt.retention), y(pt.minutes_per_day, top_minutes), y(pt.known, top_known), pt)
+        for pt in p.points
+    ]
     return {
         "width": WIDTH,
         "height": HEIGHT,

@@ -30,7 +30,9 @@ def due_counts(user: User, today: date, low: int, high: int, skip_question: int)
     return {localtime.as_date(d): n for d, n in rows}
 
 
-def spread_due(user: User, state: CardState, role: Role | None, now: datetime, cap: datetime | None) -> datetime:
+def spread_due(
+    user: User, state: CardState, role: Role | None, now: datetime, cap: datetime | None
+) -> datetime:
     """The due date Easy Days and load balancing choose for a card just rated (its own when neither applies).
 
     Only review cards with an interval FSRS would fuzz move, and only within the fuzz range, never

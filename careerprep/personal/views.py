@@ -11,8 +11,8 @@ from ..models import Role, utc_now
 from ..queries import visible_role_and_plan
 from . import fits
 from .forms import ConfirmForm, SchedulerSettingsForm
-from .planner import parse_retention, planner, planner_context
 from .planner import choose as choose_point
+from .planner import parse_retention, planner, planner_context
 
 bp = Blueprint("personal", __name__)
 
@@ -23,7 +23,9 @@ def _signed_in() -> None:
     """Every scheduler page is the signed-in user's own."""
 
 
-def _page(form: SchedulerSettingsForm | None = None, status: int = 200, message: str | None = None) -> Response:
+def _page(
+    form: SchedulerSettingsForm | None = None, status: int = 200, message: str | None = None
+) -> Response:
     html = render_template(
         "personal/scheduler.html",
         status=fits.status(current_user),
@@ -107,7 +109,9 @@ def choose(slug: str) -> Response:
     if not form.validate_on_submit():
         return _workload_page(slug, 400, "The form expired; nothing was changed. Try again.")
     if retention is None:
-        return _workload_page(slug, 422, "Pick one of the retentions in the table (75% to 97%); nothing was changed.")
+        return _workload_page(
+            slug, 422, "Pick one of the retentions in the table (75% to 97%); nothing was changed."
+        )
     work = planner(current_user, role, role_plan, utc_now()).work
     choose_point(current_user, work, retention)
     db.session.commit()

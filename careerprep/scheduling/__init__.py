@@ -49,7 +49,9 @@ def user_params(user: User, role: Role | None = None) -> Params:
 
 def user_scheduler(user: User, role: Role | None = None) -> Scheduler:
     """The FSRS scheduler for this user's desired retention and parameters (fuzzing as configured)."""
-    return scheduler(float(user.desired_retention), current_app.config["FSRS_FUZZING"], user_params(user, role))
+    return scheduler(
+        float(user.desired_retention), current_app.config["FSRS_FUZZING"], user_params(user, role)
+    )
 
 
 def to_card(question_id: int, state: CardState | None, now: datetime) -> Card:

@@ -12,8 +12,8 @@ import math
 import random
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from itertools import groupby
 from importlib.metadata import version
+from itertools import groupby
 
 import fsrs_rs_python as rs
 
@@ -135,7 +135,9 @@ def synthetic_log(
     for card in range(cards):
         day = rng.randrange(days)
         rating = rng.choices((1, 2, 3, 4), (0.2, 0.1, 0.5, 0.2))[0]
-        memory = getattr(model.next_states(None, 0.9, 0), ("again", "hard", "good", "easy")[rating - 1]).memory
+        memory = getattr(
+            model.next_states(None, 0.9, 0), ("again", "hard", "good", "easy")[rating - 1]
+        ).memory
         entries.append(Entry(card, rating, day))
         for _review in range(reviews_per_card - 1):
             if len(entries) >= n_reviews:

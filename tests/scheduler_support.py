@@ -27,7 +27,11 @@ def insert_log(app, user_id: int, n_reviews: int, role_slug: str = "test-role", 
     start = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=last + 1)
     with app.app_context():
         qids = db.session.scalars(
-            db.select(Question.id).join(QuestionSet).join(Role).where(Role.slug == role_slug).order_by(Question.id)
+            db.select(Question.id)
+            .join(QuestionSet)
+            .join(Role)
+            .where(Role.slug == role_slug)
+            .order_by(Question.id)
         ).all()
         rows = []
         for i, e in enumerate(entries):

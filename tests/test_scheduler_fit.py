@@ -87,7 +87,9 @@ def test_a_worse_fit_is_recorded_but_not_used(app, logged_in, studied, monkeypat
     worse = Fit(tuple(FORGETFUL), 600, 120, 0.30, 0.35, 0.05, 0.07)
     monkeypatch.setattr(fits, "fit", lambda entries, old: worse)
     logged_in.post(FIT)
-    assert "did not predict your latest reviews better" in logged_in.get("/account/scheduler").get_data(as_text=True)
+    assert "did not predict your latest reviews better" in logged_in.get("/account/scheduler").get_data(
+        as_text=True
+    )
     assert _user(app, studied.id).fsrs_params is None
     with app.app_context():
         assert db.session.scalar(db.select(SchedulerFit.accepted)) is False

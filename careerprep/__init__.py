@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         extensions,
         mock,
         models,
+        personal,
         practice,
         progress,
         templating,
@@ -47,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.init_app(app)
     models.register_engine_hooks(app)
     auth.init_login()
-    for package in (core, auth, account, catalog, practice, mock, progress, admin, cli):
+    for package in (core, auth, account, catalog, practice, mock, progress, personal, admin, cli):
         app.register_blueprint(package.bp)
     web.register(app)
     assets.register(app)

@@ -136,7 +136,7 @@ def readiness(user: User, role: Role, plan: RolePlan) -> Readiness:
         .with_only_columns(Question.category, CardState.stability, CardState.last_review)
         .outerjoin(CardState, card_join(user.id))
     ).all()
-    sched = scheduling.user_scheduler(user)
+    sched = scheduling.user_scheduler(user, role)
     per: dict[str, list] = {}
     for category, stability, last_review in rows:
         bucket = per.setdefault(category, [0, []])

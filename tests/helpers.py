@@ -27,6 +27,7 @@ from careerprep.models import (
     Review,
     Role,
     RolePlan,
+    SchedulerFit,
     User,
     UserSession,
 )
@@ -227,6 +228,18 @@ def seed_account(app, user: User, tag: str) -> None:
                 Report(user_id=user.id, question_id=qids["q-0"], reason="unclear", comment=f"{tag} report"),
                 # The dashboard's roll-up of their closed days (derived, but theirs: deleted with them).
                 ActivityDay(user_id=user.id, day=T0.date(), rating=3, reviews=2, review_state=2, ms=90_000),
+                SchedulerFit(
+                    user_id=user.id,
+                    fsrs_version="FSRS-6 (test)",
+                    parameters=[0.2] * 21,
+                    reviews=200,
+                    held_out=40,
+                    log_loss_old=0.4,
+                    log_loss_new=0.35,
+                    rmse_old=0.08,
+                    rmse_new=0.05,
+                    accepted=False,
+                ),
             ]
         )
         for n, (key, draft, covered) in enumerate(

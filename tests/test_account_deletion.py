@@ -95,6 +95,7 @@ def test_delete_removes_every_row_of_the_user_and_signs_out(app, logged_in, user
         "card_flag",
         "card_state",
         "role_plan",
+        "scheduler_fit",
         "report",
         "user_session",
         "user",

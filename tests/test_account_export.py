@@ -81,6 +81,7 @@ def test_json_export_has_every_section_and_only_this_users_data(app, logged_in, 
         "reviews",
         "mock_interviews",
         "sessions",
+        "scheduler",
     ]
     assert data["format_version"] == 1
     assert before <= datetime.fromisoformat(data["exported_at"]) <= datetime.now(UTC)

@@ -25,6 +25,7 @@ from ..models import (
     Review,
     Role,
     RolePlan,
+    SchedulerFit,
     User,
     UserSession,
 )
@@ -118,8 +119,38 @@ def export_document(user: User, now: datetime) -> Iterator[str]:
         ("reviews", _reviews(user.id)),
         ("mock_interviews", _mock_interviews(user.id)),
         ("sessions", _sessions(user.id)),
+        (
+            "scheduler",
+            {
+                "fsrs_parameters": user.fsrs_params,
+                "easy_days": user.easy_days,
+                "load_balance": user.load_balance,
+                "share_reviews": user.share_reviews,
+                "fits": _fits(user.id),
+            },
+        ),
     ]
     return _chunked(_json_object(sections))
+
+
+def _fits(user_id: int) -> list[dict]:
+    """Every fit of the user's scheduler, oldest first, with its figures."""
+    rows = db.session.scalars(
+        select(SchedulerFit).where(SchedulerFit.user_id == user_id).order_by(SchedulerFit.created_at)
+    )
+    return [
+        {
+            "created_at": iso(f.created_at),
+            "fsrs_version": f.fsrs_version,
+            "parameters": f.parameters,
+            "reviews": f.reviews,
+            "held_out": f.held_out,
+            "log_loss": [f.log_loss_old, f.log_loss_new],
+            "rmse": [f.rmse_old, f.rmse_new],
+            "accepted": f.accepted,
+        }
+        for f in rows
+    ]
 
 
 def _json_object(sections: list[tuple[str, Any]]) -> Iterator[str]:

@@ -14,6 +14,7 @@ from ..models import (
     Report,
     Review,
     RolePlan,
+    SchedulerFit,
     User,
     UserSession,
 )
@@ -30,6 +31,7 @@ def deletions(user_id: int) -> list[Delete]:
         delete(CardFlag).where(CardFlag.user_id == user_id),
         delete(CardState).where(CardState.user_id == user_id),
         delete(RolePlan).where(RolePlan.user_id == user_id),
+        delete(SchedulerFit).where(SchedulerFit.user_id == user_id),
         delete(Report).where(Report.user_id == user_id),
         delete(UserSession).where(UserSession.user_id == user_id),
         delete(User).where(User.id == user_id),

@@ -31,6 +31,8 @@ from ..extensions import db
 from ..htmx import after_write, redirect_to
 from ..localtime import known_zone, zone
 from ..models import utc_now
+from ..personal.fits import plain_words
+from ..personal.fits import status as fit_status
 from .data import export_document, export_reviews_csv
 from .deletion import delete_account
 from .forms import ChangePasswordForm, ConfirmForm, DeleteAccountForm, SettingsForm
@@ -52,6 +54,8 @@ def _page(
         delete_form=delete_form or DeleteAccountForm(prefix="delete", formdata=None),
         sign_ins=open_sign_ins(current_user),
         tz=zone(current_user.timezone),
+        scheduler=fit_status(current_user),
+        plain_words=plain_words,
     )
     return make_response(html, status)
 

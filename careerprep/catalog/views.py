@@ -12,6 +12,7 @@ from ..banks import anki
 from ..extensions import db
 from ..htmx import after_write
 from ..models import Role, RolePlan, utc_now
+from ..personal.planner import planner_context
 from ..queries import visible_role_and_plan, visible_role_or_404
 from .services import catalogue, role_overview
 
@@ -51,6 +52,7 @@ def _role_page(
         plan_error=plan_error,
         now=now,
         **plans.plan_context(user, role, plan, now),
+        **planner_context(user, role, plan, now),
     )
     return make_response(html, status)
 

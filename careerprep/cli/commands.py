@@ -14,6 +14,7 @@ from ..banks import BankError
 from ..banks import seed as seed_banks
 from ..extensions import db
 from ..models import User, write_transaction
+from ..personal.fits import run_due_fits
 from ..reviews import verify
 from .blueprint import bp
 
@@ -115,3 +116,12 @@ def create_admin(email: str, name: str | None, password_stdin: bool) -> None:
         )
         db.session.commit()
     click.echo(f"Created admin {email}.")
+
+
+@bp.cli.command("fit-schedulers")
+def fit_schedulers() -> None:
+    """Fit the scheduler of every user and role whose review log grew enough since its last fit."""
+    report = run_due_fits()
+    for line in report:
+        click.echo(line)
+    click.echo(f"Fitted {len(report)} scheduler{'s' if len(report) != 1 else ''}.")

@@ -15,6 +15,7 @@ from .base import (
 )
 from .catalogue import Question, QuestionSet, Role
 from .mock import MockInterview, MockItem
+from .scheduler import SchedulerFit
 from .study import DROP_REVIEW_TRIGGERS, REVIEW_TRIGGERS, ActivityDay, CardFlag, CardState, Review, RolePlan
 from .users import User, UserSession
 
@@ -34,6 +35,7 @@ __all__ = [
     "Review",
     "Role",
     "RolePlan",
+    "SchedulerFit",
     "UTCDateTime",
     "User",
     "UserSession",

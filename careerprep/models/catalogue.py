@@ -27,6 +27,8 @@ class Role(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(Text, default="")
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # FSRS parameters fitted from everyone's reviews of this role (None: FSRS's own defaults).
+    fsrs_params: Mapped[list[float] | None] = mapped_column(JSON(none_as_null=True))
 
     sets: Mapped[list[QuestionSet]] = relationship(back_populates="role", order_by="QuestionSet.id")
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     Boolean,
     Float,
     ForeignKey,
@@ -44,6 +45,13 @@ class User(UserMixin, db.Model):
     # in this zone. A trigger on review clears it when a review before it is added, changed or removed.
     activity_zone: Mapped[str | None] = mapped_column(String(64))
     activity_boundary: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The personal scheduler (models/scheduler.py): fitted FSRS parameters (None: the role's defaults),
+    # Easy Days (7 shares of a normal day's load, Monday first; None: off), load balancing, and whether
+    # this user's reviews may help fit the instance defaults of their roles (the opt-out).
+    fsrs_params: Mapped[list[float] | None] = mapped_column(JSON(none_as_null=True))
+    easy_days: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
+    load_balance: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    share_reviews: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
     # The sign-in this request belongs to (set at login and by the user loader; not a column).
     session_token = None

@@ -266,7 +266,7 @@ def _earliest(user: User, role: Role, now: datetime, filters: Filters) -> tuple[
 
 
 def _weakest(user: User, role: Role, at: datetime, now: datetime, filters: Filters) -> Select:
-    factor, decay = scheduling.forgetting_curve(scheduling.user_scheduler(user))
+    factor, decay = scheduling.forgetting_curve(scheduling.user_scheduler(user, role))
     return _studied(user, role, now, filters).order_by(
         recall_at(at, factor, decay), CardState.lapses.desc(), CardState.due, CardState.id
     )

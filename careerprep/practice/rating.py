@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import scheduling
 from ..banks.rules import MAX_TEXT
 from ..extensions import db
-from ..models import CardFlag, CardState, Question, Review, User, utc_now, write_transaction
+from ..models import CardFlag, CardState, Question, Review, Role, User, utc_now, write_transaction
+from ..personal.spread import spread_due
 from ..queries import USER
 from ..reviews import LEECH_LAPSES, rebuild_card
 from .attempts import Attempt
@@ -157,6 +158,7 @@ def record_rating(
     mode: str = "due",
     due_cap: datetime | None = None,
     attempt: Attempt | None = None,
+    role: Role | None = None,
 ) -> RatingResult:
     """Apply a rating once: the same token again records nothing; concurrent ratings serialize.
 
@@ -166,7 +168,7 @@ def record_rating(
     extra = Extra(draft, covered, mode, attempt)
     for _try in range(3):
         with write_transaction():
-            result = _apply_rating(user, question, token, rating, extra, due_cap)
+            result = _apply_rating(user, question, token, rating, extra, due_cap, role)
         if result is not None:
             return result
     return RatingResult(None, duplicate=True)
@@ -187,7 +189,13 @@ class Extra:
 
 
 def _apply_rating(
-    user: User, question: Question, token: Token, rating: int, extra: Extra, due_cap: datetime | None
+    user: User,
+    question: Question,
+    token: Token,
+    rating: int,
+    extra: Extra,
+    due_cap: datetime | None,
+    role: Role | None = None,
 ) -> RatingResult | None:
     """One attempt of record_rating, in its write transaction; None when it must be tried again."""
     # No look-up first: the unique token makes a repeated submit fail at insert, checked below.
@@ -201,12 +209,14 @@ def _apply_rating(
     # later times, so the log's time order is the order the state changes were applied.
     now = utc_now()
     card = scheduling.to_card(question.id, state, now)
-    outcome = scheduling.review(scheduling.user_scheduler(user), card, rating, now)
+    outcome = scheduling.review(scheduling.user_scheduler(user, role), card, rating, now)
     prev_state = state.state if state is not None else 0
     if state is None:
         state = CardState(user_id=user.id, question_id=question.id, introduced_at=now)
         db.session.add(state)
     scheduling.apply(state, outcome)
+    if user.easy_days or user.load_balance:  # off by default: no extra query
+        state.due = spread_due(user, state, role, now, due_cap)
     if due_cap is not None and state.due > due_cap:
         state.due = max(due_cap, now)
     leech = outcome.lapsed and state.lapses >= LEECH_LAPSES
@@ -273,10 +283,12 @@ def set_flag(user_id: int, question_id: int, **values) -> CardFlag:
     return flag
 
 
-def interval_previews(user: User, question: Question, state: CardState | None, now: datetime) -> dict:
+def interval_previews(
+    user: User, question: Question, state: CardState | None, now: datetime, role: Role | None = None
+) -> dict:
     """Rating → interval text for the four buttons."""
     card = scheduling.to_card(question.id, state, now)
-    previews = scheduling.previews(scheduling.user_scheduler(user), card, now)
+    previews = scheduling.previews(scheduling.user_scheduler(user, role), card, now)
     return {r: scheduling.format_interval(d) for r, d in previews.items()}
 
 

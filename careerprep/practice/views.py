@@ -232,7 +232,7 @@ def _reveal(
         # A checked exercise suggests one rating whatever is ticked: shown at once, no JavaScript needed.
         suggested=table[0] if len(set(table)) == 1 and KINDS[question.kind].checked else None,
         suggestion_rule=suggestion_rule(question.kind),
-        previews=interval_previews(current_user, question, state, now),
+        previews=interval_previews(current_user, question, state, now, role),
         counts=queue_counts(current_user, role, now, filters),
         mode=mode,
         announce="Answer shown. Tick the key points you covered, then rate.",
@@ -276,6 +276,7 @@ def rate(slug: str) -> Response:
         mode=mode,
         due_cap=plans.due_cap(current_user, plan, utc_now()),
         attempt=attempt,
+        role=role,
     )
     if result.review is not None:
         drill_session.push_undo(result.review.id)

@@ -91,7 +91,7 @@ class RoleProgress:
 
 def role_progress(user: User, role: Role, now: datetime) -> RoleProgress:
     """Competency per category, the ten weakest questions, recall distribution, forecast, retention."""
-    factor, decay = scheduling.forgetting_curve(scheduling.user_scheduler(user))
+    factor, decay = scheduling.forgetting_curve(scheduling.user_scheduler(user, role))
     recall = recall_at(now, factor, decay)
     mastered = (CardState.state == 2) & (CardState.stability >= MASTERED_DAYS)
     start = user.day_start(now)

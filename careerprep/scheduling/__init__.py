@@ -1,4 +1,8 @@
-"""The only module that talks to fsrs: card conversion, reviews, interval previews, recall."""
+"""The only package that talks to fsrs and fsrs-rs-python: cards, reviews, previews, recall, replay.
+
+Submodules: `fitting` (personal parameters from a review log), `simulation` (the workload planner),
+`balance` (Easy Days and load balancing within the fuzz range).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from functools import lru_cache
 from flask import current_app
 from fsrs import Card, Rating, Scheduler, State
 
-from .models import CardState, User, as_utc
+from ..models import CardState, Role, User, as_utc
 
 RATING_LABELS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 STATE_LABELS = {
@@ -20,15 +24,34 @@ STATE_LABELS = {
 REVIEW_STATE = int(State.Review)
 
 
-@lru_cache(maxsize=64)
-def scheduler(desired_retention: float = 0.9, fuzzing: bool = True) -> Scheduler:
-    """A cached FSRS scheduler for one retention target (schedulers are immutable in use)."""
-    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzzing)
+Params = tuple[float, ...] | None  # 21 FSRS-6 parameters; None means FSRS's own defaults
+DEFAULT_PARAMETERS: tuple[float, ...] = tuple(Scheduler().parameters)
 
 
-def user_scheduler(user: User) -> Scheduler:
-    """The FSRS scheduler for this user's desired retention (fuzzing as configured)."""
-    return scheduler(float(user.desired_retention), current_app.config["FSRS_FUZZING"])
+@lru_cache(maxsize=256)
+def scheduler(desired_retention: float = 0.9, fuzzing: bool = True, params: Params = None) -> Scheduler:
+    """A cached FSRS scheduler for one retention target and parameter set (immutable in use)."""
+    if params is None:
+        return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzzing)
+    return Scheduler(parameters=params, desired_retention=desired_retention, enable_fuzzing=fuzzing)
+
+
+def params_of(personal: list[float] | None, role_default: list[float] | None) -> Params:
+    """The parameters a card is scheduled with: the user's fitted ones, else the role's, else FSRS's."""
+    chosen = personal or role_default
+    return tuple(float(w) for w in chosen) if chosen else None
+
+
+def user_params(user: User, role: Role | None = None) -> Params:
+    """This user's parameters for a role's cards (the role's defaults until they fit their own)."""
+    return params_of(user.fsrs_params, role.fsrs_params if role is not None else None)
+
+
+def user_scheduler(user: User, role: Role | None = None) -> Scheduler:
+    """The FSRS scheduler for this user's desired retention and parameters (fuzzing as configured)."""
+    return scheduler(
+        float(user.desired_retention), current_app.config["FSRS_FUZZING"], user_params(user, role)
+    )
 
 
 def to_card(question_id: int, state: CardState | None, now: datetime) -> Card:
@@ -89,6 +112,13 @@ def forgetting_curve(sched: Scheduler) -> tuple[float, float]:
     return 0.9 ** (1 / decay) - 1, decay
 
 
+def interval_days(sched: Scheduler, stability: float) -> int:
+    """The interval FSRS gives a review card of this stability, before fuzz (whole days)."""
+    factor, decay = forgetting_curve(sched)
+    days = round(stability / factor * (sched.desired_retention ** (1 / decay) - 1))
+    return min(max(days, 1), sched.maximum_interval)
+
+
 def retrievability(
     sched: Scheduler, stability: float | None, last_review: datetime | None, now: datetime
 ) -> float:
@@ -135,13 +165,14 @@ class Replayed:
     lapses: int
 
 
-def replay(question_id: int, log: list[tuple[int, datetime, datetime]]) -> Replayed:
-    """Replay (rating, reviewed_at, stored due) entries through FSRS.
+def replay(question_id: int, log: list[tuple[int, datetime, datetime]], params: Params = None) -> Replayed:
+    """Replay (rating, reviewed_at, stored due) entries through FSRS with the card's parameters.
 
     State, step, stability and difficulty are deterministic; fuzzing only moves intervals, so the
-    due date comes from the log itself.
+    due date comes from the log itself. A new fit replays every card with its parameters, so the
+    memory states always equal a replay of the whole log with the parameters now in use.
     """
-    sched = scheduler(0.9, False)
+    sched = scheduler(0.9, False, params)
     card = Card(card_id=question_id, due=as_utc(log[0][1]))
     lapses = 0
     for rating, reviewed_at, stored_due in log:

@@ -44,6 +44,9 @@ class User(UserMixin, db.Model):
     # in this zone. A trigger on review clears it when a review before it is added, changed or removed.
     activity_zone: Mapped[str | None] = mapped_column(String(64))
     activity_boundary: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moves on every change to the user's cards or flags (triggers on card_state and card_flag), so a
+    # summary of the cards computed earlier is known to be current when this has not moved.
+    study_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The sign-in this request belongs to (set at login and by the user loader; not a column).
     session_token = None

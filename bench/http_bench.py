@@ -381,19 +381,32 @@ def rating_requests(database_url: str, data: Dataset, count: int) -> list[tuple[
 
     Consecutive requests go to different users and cards, so concurrent ratings rarely share a card.
     """
-    from careerprep.models import utc_now
+    from careerprep.extensions import db
+    from careerprep.models import CardState, utc_now
     from careerprep.practice.rating import issue_token, read_token
 
     ratings = [rating for rating, weight in RATING_WEIGHTS for _ in range(weight)]
     out = []
     with app_context(database_url):
         now = utc_now()
+        # A token carries the card's version (its review count) when shown, and a rating with an older
+        # one is refused as stale: the n-th token for a card carries the version n-1 ratings after now.
+        reps = {
+            (user_id, question_id): n
+            for user_id, question_id, n in db.session.execute(
+                db.select(CardState.user_id, CardState.question_id, CardState.reps).where(
+                    CardState.user_id.in_([r[0] for r in data.raters])
+                )
+            )
+        }
         for n in range(count):
             rater = n % len(data.raters)
             user_id, _email, slug, questions = data.raters[rater]
             question = questions[(n // len(data.raters)) % len(questions)]
             user = SimpleNamespace(id=user_id)
-            token = issue_token(user, SimpleNamespace(id=question), now)
+            version = reps.get((user_id, question), 0)
+            reps[(user_id, question)] = version + 1
+            token = issue_token(user, SimpleNamespace(id=question), now, SimpleNamespace(reps=version))
             body = urlencode({"token": token, "rating": ratings[n % len(ratings)]})
             out.append((rater, f"/roles/{slug}/drill", body, read_token(token, user).nonce))
     return out

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         web,
     )
 
-    app = Flask(
+    app = web.App(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,

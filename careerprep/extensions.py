@@ -45,4 +45,29 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    _limits_where_declared(app)
     login_manager.init_app(app)
+
+
+def _limits_where_declared(app: Flask) -> None:
+    """Drop Flask-Limiter's before-request check while no limit applies beyond single views.
+
+    That hook applies default, application-wide, blueprint and meta limits, of which CareerPrep has
+    none: a view's own `@limiter.limit` is checked by its decorator, and the limits that guard a password
+    (careerprep.limits) count before the check. Resolving "no limits" cost every request, /healthz
+    included, some 50 us (issue 21's per-request floor). Configure a default limit and the hook stays.
+    """
+    manager = limiter.limit_manager
+    if (
+        manager.default_limits
+        or manager.application_limits
+        or getattr(manager, "_blueprint_limits", None)
+        or limiter._meta_limits
+        or app.config.get("RATELIMIT_DEFAULT")
+        or app.config.get("RATELIMIT_APPLICATION")
+        or app.config.get("RATELIMIT_META")
+    ):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # absent when limits are off (RATELIMIT_ENABLED=False)
+        hooks.remove(limiter._check_request_limit)

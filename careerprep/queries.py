@@ -141,6 +141,21 @@ def elapsed_days(column, at: datetime):
     return func.greatest(0, func.floor(func.extract("epoch", at_param - column) / 86400))
 
 
+def days_to_next_elapsed_day(column, at: datetime):
+    """SQL: days from `at` until `elapsed_days(column, …)` may next change (at most one day).
+
+    The day count is a whole number that ticks once a day at the time of day of `column`; before a
+    timestamp in the future it may say "sooner" than the tick, never later.
+    """
+    if db.engine.dialect.name == "sqlite":
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        elapsed = func.julianday(stamp) - func.julianday(column)
+        return cast(elapsed, Integer) + 1 - elapsed
+    at_param = literal(at, DateTime(timezone=True))
+    elapsed = func.extract("epoch", at_param - column) / 86400
+    return func.floor(elapsed) + 1 - elapsed
+
+
 def recall_at(at: datetime, factor: float, decay: float):
     """SQL: FSRS predicted recall of the joined CardState at `at` (0 for a card without stability)."""
     days = elapsed_days(CardState.last_review, at)

@@ -30,7 +30,8 @@ def test_healthz_503_when_the_database_is_down(app, client, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(db.session, "execute", broken)
+    with app.app_context():  # the health check asks a pooled connection, not the ORM session
+        monkeypatch.setattr(db.engine, "connect", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable"}

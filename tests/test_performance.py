@@ -75,6 +75,7 @@ def test_query_counts_stay_within_budget_and_flat(app, logged_in, user, question
     assert counts["catalogue"] <= 4
     assert counts["dashboard"] <= 12
     assert counts["dashboard again"] < counts["dashboard"]
+    assert counts["dashboard again"] <= 4  # the card scan is reused: nothing changed since the first view
     test_query_counts_stay_within_budget_and_flat.seen.append(counts)
     if len(test_query_counts_stay_within_budget_and_flat.seen) == 2:
         small, large = test_query_counts_stay_within_budget_and_flat.seen
@@ -144,3 +145,43 @@ def test_static_versioning_never_reads_outside_the_static_folder(app):
 
     assert file_version(app.static_folder, "../../../../etc/passwd") is None
     assert file_version(app.static_folder, "css/app.css")
+
+
+# -- the per-request floor (issue 21) -------------------------------------------------------------------
+
+
+def test_health_check_runs_one_statement_without_the_orm_session(app, client):
+    with count_queries(app) as statements:
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert statements == ["SELECT 1"]
+    with app.app_context():
+        assert not db.session.registry.has()  # no unit of work was opened for it
+
+
+def test_limiter_checks_only_where_a_limit_is_declared(make_app):
+    """With no default, application or blueprint limits, Flask-Limiter's per-request hook is dropped
+    (a view's own limit is checked by its decorator); configure a default limit and it stays."""
+    from careerprep.extensions import limiter
+
+    plain = make_app(RATELIMIT_ENABLED=True)
+    assert limiter._check_request_limit not in plain.before_request_funcs[None]
+    statuses = [
+        plain.test_client().post("/auth/register", data={"email": f"x{i}@example.com"}).status_code
+        for i in range(12)
+    ]
+    assert statuses.count(429) == 2  # sign-up: 10 a minute per address, still enforced
+    try:  # the limiter is one object for every app: its default limits must not outlive this test
+        with_default = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="5 per minute")
+        assert limiter._check_request_limit in with_default.before_request_funcs[None]
+        assert [with_default.test_client().get("/").status_code for _ in range(6)][-1] == 429
+    finally:
+        limiter.limit_manager.set_default_limits([])
+
+
+def test_csrf_is_checked_for_unsafe_methods_only(make_app):
+    csrf_app = make_app(WTF_CSRF_ENABLED=True)
+    client = csrf_app.test_client()
+    assert client.get("/auth/login").status_code == 200
+    assert client.post("/auth/login", data={"email": "a@example.com", "password": "x"}).status_code == 400
+    assert client.post("/theme", data={"theme": "dark"}).status_code == 400

@@ -391,3 +391,48 @@ def test_a_stale_writer_does_not_overwrite_a_moved_boundary(app, user, history):
         me = db.session.get(User, user.id)
         activity_module._save_rollup(me, [], None, boundary, True)
         assert rollup_state(user.id) == (boundary, TZ, days)  # nothing replaced, nothing deleted
+
+
+def test_dashboard_reuses_its_card_scan_only_while_nothing_it_shows_has_changed(app, user, history):
+    """The scan of the user's cards is kept per app (issue 21) and redone when a card falls due, a day
+    of elapsed time moves a recall, the user's cards or flags change, or the catalogue changes."""
+
+    def view(now):
+        with app.test_request_context(), count_queries(app) as statements:
+            data = build_dashboard(db.session.get(User, user.id), now)
+        scans = [s for s in statements if "FROM question JOIN question_set" in s and "card_state" in s]
+        return data, len(scans)
+
+    def numbers(data):
+        return [
+            (r.role.id, r.total, r.learning, r.young, r.mastered, r.due, r.new_today, r.recall)
+            for r in data.roles
+        ]
+
+    first, scans = view(NOW)
+    assert scans == 1 and first.today.due == 1
+    again, scans = view(NOW + timedelta(minutes=9))
+    assert scans == 0 and numbers(again) == numbers(first) and again.forecast == first.forecast
+    # q-3's learning card falls due at NOW + 10 minutes: due now goes up, whatever was kept.
+    later, scans = view(NOW + timedelta(minutes=10, seconds=1))
+    assert scans == 1 and later.today.due == 2
+    assert view(NOW + timedelta(minutes=11))[1] == 0
+    # q-3 was last reviewed an hour before NOW: a whole day of elapsed time later its recall moves.
+    recall = view(NOW + timedelta(hours=22, minutes=59))[0].roles[0].recall
+    day_on, scans = view(NOW + timedelta(hours=23, seconds=1))
+    assert scans == 1 and day_on.roles[0].recall < recall
+    # A write to the user's cards (a suspension here) moves study_version: the next view scans.
+    with app.app_context():
+        db.session.execute(
+            db.text("INSERT INTO card_flag (user_id, question_id, suspended, leech) VALUES (:u, :q, 1, 0)"),
+            {"u": user.id, "q": history["q-0"]},
+        )
+        db.session.commit()
+    flagged, scans = view(NOW + timedelta(hours=23, seconds=2))
+    assert scans == 1 and sum(n for _day, n in flagged.forecast) == sum(n for _day, n in day_on.forecast) - 1
+    # The catalogue changes (a question archived): the next view scans.
+    with app.app_context():
+        db.session.get(Question, history["q-2"]).archived = True
+        db.session.commit()
+    archived, scans = view(NOW + timedelta(hours=23, seconds=3))
+    assert scans == 1 and archived.roles[0].total == flagged.roles[0].total - 1

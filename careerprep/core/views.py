@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -11,6 +11,8 @@ from ..htmx import redirect_to, safe_next
 from ..themes import THEMES
 
 bp = Blueprint("core", __name__)
+_OK = '{"status":"ok"}\n'
+_UNAVAILABLE = '{"status":"unavailable"}\n'
 
 
 @bp.get("/")
@@ -25,12 +27,14 @@ def index() -> Response | str:
 @limiter.exempt
 def healthz() -> tuple[Response, int]:
     """200 when the database answers, 503 otherwise."""
+    # A connection from the pool, not the ORM session: a health check needs no unit of work, and the
+    # session's set-up and teardown cost twice the query (issue 21's per-request floor).
     try:
-        db.session.execute(db.text("SELECT 1"))
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
     except SQLAlchemyError:
-        db.session.rollback()
-        return jsonify(status="unavailable"), 503
-    return jsonify(status="ok"), 200
+        return Response(_UNAVAILABLE, 503, mimetype="application/json")
+    return Response(_OK, 200, mimetype="application/json")
 
 
 @bp.post("/theme")

@@ -16,12 +16,24 @@ from .base import (
 from .catalogue import Question, QuestionSet, Role
 from .mock import MockInterview, MockItem
 from .scheduler import SchedulerFit
-from .study import DROP_REVIEW_TRIGGERS, REVIEW_TRIGGERS, ActivityDay, CardFlag, CardState, Review, RolePlan
+from .study import (
+    DROP_REVIEW_TRIGGERS,
+    DROP_STUDY_VERSION_TRIGGERS,
+    REVIEW_TRIGGERS,
+    STUDY_VERSION_TRIGGERS,
+    ActivityDay,
+    CardFlag,
+    CardState,
+    Review,
+    RolePlan,
+)
 from .users import User, UserSession
 
 __all__ = [
     "DROP_REVIEW_TRIGGERS",
+    "DROP_STUDY_VERSION_TRIGGERS",
     "REVIEW_TRIGGERS",
+    "STUDY_VERSION_TRIGGERS",
     "TX_MODE",
     "ActivityDay",
     "AuditLog",

@@ -194,3 +194,57 @@ class RolePlan(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role_id: Mapped[int] = mapped_column(ForeignKey("role.id"))
     interview_date: Mapped[date] = mapped_column(Date)
+
+
+# study_version (User) moves on any write to a user's cards or flags, whichever way it is made, so the
+# dashboard's summary of the cards (progress.dashboard) can be reused while it has not moved. Created
+# with the tables and by the migration; a migration that rebuilds card_state or card_flag (SQLite batch
+# mode) must create them again.
+STUDY_VERSION_TRIGGERS = {
+    "sqlite": [
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_study_version_{event} AFTER {event.upper()} ON {table}
+        BEGIN UPDATE "user" SET study_version = study_version + 1 WHERE id IN ({rows}); END"""  # noqa: S608 (constants)
+        for table in ("card_state", "card_flag")
+        for event, rows in (
+            ("insert", "NEW.user_id"),
+            ("update", "OLD.user_id, NEW.user_id"),
+            ("delete", "OLD.user_id"),
+        )
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION study_version() RETURNS trigger AS $$
+        BEGIN
+          IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            UPDATE "user" SET study_version = study_version + 1 WHERE id = NEW.user_id;
+          END IF;
+          IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.user_id <> NEW.user_id) THEN
+            UPDATE "user" SET study_version = study_version + 1 WHERE id = OLD.user_id;
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql""",
+        *(
+            f"""CREATE TRIGGER {table}_study_version AFTER INSERT OR UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION study_version()"""
+            for table in ("card_state", "card_flag")
+        ),
+    ],
+}
+DROP_STUDY_VERSION_TRIGGERS = {
+    "sqlite": [
+        f"DROP TRIGGER IF EXISTS {table}_study_version_{event}"
+        for table in ("card_state", "card_flag")
+        for event in ("insert", "update", "delete")
+    ],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS card_state_study_version ON card_state",
+        "DROP TRIGGER IF EXISTS card_flag_study_version ON card_flag",
+        "DROP FUNCTION IF EXISTS study_version()",
+    ],
+}
+
+
+@event.listens_for(CardFlag.__table__, "after_create")
+def _create_study_version_triggers(_table, connection, **_kw) -> None:
+    # card_flag is created after card_state (its foreign keys are the same), so both tables exist here.
+    for statement in STUDY_VERSION_TRIGGERS.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)

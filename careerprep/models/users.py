@@ -52,6 +52,9 @@ class User(UserMixin, db.Model):
     easy_days: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     load_balance: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     share_reviews: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # Moves on every change to the user's cards or flags (triggers on card_state and card_flag), so a
+    # summary of the cards computed earlier is known to be current when this has not moved.
+    study_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The sign-in this request belongs to (set at login and by the user loader; not a column).
     session_token = None

@@ -95,6 +95,15 @@ RECALL = {
     "tags": ["proc"],
 }
 EXERCISES = {q.get("kind", "recall"): q for q in (PREDICT, SPOT_BUG, WRITE_CODE, READ_OUTPUT, DESIGN, RECALL)}
+# Words of each kind's answer side that its front must never show (the output, the fix, the solution…).
+SECRET = {
+    "predict": "huge unsigned value",
+    "spot_bug": "n - 1);",
+    "write_code": "x && !(x & (x - 1))",
+    "read_output": "accept queue is full",
+    "design": "Buffer on disk",
+    "recall": "has not been waited for",
+}
 
 
 def exercise_bank(*kinds: str) -> dict:

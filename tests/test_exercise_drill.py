@@ -18,7 +18,7 @@ import pytest
 from careerprep.extensions import db
 from careerprep.models import CardState, Question, Review, User, utc_now
 from tests.conftest import count_queries, load_bank, make_user, rating_token, reveal_url
-from tests.exercise_support import DESIGN, EXERCISES, PREDICT, SPOT_BUG, WRITE_CODE, exercise_bank
+from tests.exercise_support import DESIGN, EXERCISES, PREDICT, SECRET, SPOT_BUG, WRITE_CODE, exercise_bank
 from tests.helpers import DRILL, HX, count_rows, set_user, sign_in
 
 REVEAL = DRILL + "/reveal"
@@ -59,14 +59,6 @@ FRONT = {
         "Show the model design",
     ],
     "recall": ['id="reveal"', "Show answer"],
-}
-SECRET = {
-    "predict": "huge unsigned value",
-    "spot_bug": "n - 1);",
-    "write_code": "x && !(x & (x - 1))",
-    "read_output": "accept queue is full",
-    "design": "Buffer on disk",
-    "recall": "has not been waited for",
 }
 
 # A right answer for each kind that takes one, and what the review stores for it: (attempt, correct).

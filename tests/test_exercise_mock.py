@@ -12,7 +12,7 @@ import pytest
 from careerprep.extensions import db
 from careerprep.models import CardState, MockItem, Review
 from tests.conftest import load_bank
-from tests.exercise_support import EXERCISES, WRITE_CODE, exercise_bank
+from tests.exercise_support import EXERCISES, SECRET, WRITE_CODE, exercise_bank
 from tests.helpers import HX, count_rows
 from tests.mock_support import get_mock, items, start_mock
 
@@ -27,14 +27,6 @@ ASKED = {
     "read_output": ['aria-label="Output to read"', "LISTEN 129    128", 'name="draft"'],
     "design": ['name="estimate"', 'name="unit"', "Your estimate: Total ingest bandwidth", 'name="draft"'],
     "recall": ['name="draft"', "Your answer"],
-}
-SECRET = {
-    "predict": "huge unsigned value",
-    "spot_bug": "n - 1);",
-    "write_code": "x && !(x & (x - 1))",
-    "read_output": "accept queue is full",
-    "design": "Buffer on disk",
-    "recall": "has not been waited for",
 }
 MODEL_ANSWER = {
     "predict": "a huge unsigned value",

@@ -463,8 +463,11 @@ def learner_pages(walk: Walker, base: str, app, email: str) -> None:
     walk.visit("dashboard", get(f"{base}/dashboard"))
     walk.visit("role-progress", get(f"{base}/roles/{SLUG}/progress"))
     walk.visit("account", get(f"{base}/account/"))
+    walk.visit("scheduler", get(f"{base}/account/scheduler"))
+    walk.visit("workload-planner", get(f"{base}/roles/{SLUG}/workload"))
     walk.step("interview date", lambda: set_interview_date(page, base))
     walk.visit("role-with-date", get(f"{base}/roles/{OTHER_SLUG}"))
+    walk.visit("workload-planner-with-date", get(f"{base}/roles/{OTHER_SLUG}/workload"))
 
 
 def mock_pages(walk: Walker, base: str) -> None:

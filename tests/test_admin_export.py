@@ -18,7 +18,15 @@ from careerprep.banks import anki, csv_bank, formats, validate
 from careerprep.extensions import db
 from careerprep.models import Question, QuestionSet, Role
 from tests.conftest import bank_dict, load_bank, make_user
-from tests.transfer_support import COLUMNS, apply_form, apply_form_from_raw, bank_snapshot, counts, preview
+from tests.transfer_support import (
+    COLUMNS,
+    apply_form,
+    apply_form_from_raw,
+    bank_snapshot,
+    counts,
+    preview,
+    with_ids,
+)
 
 
 def empty_database(app) -> None:
@@ -69,7 +77,7 @@ def test_yaml_and_json_exports_are_exactly_the_bank_format(app, admin, fmt):
     load_bank(app, bank)
     body = admin.get(f"/admin/sets/{set_id(app)}/export.{fmt}").get_data(as_text=True)
     data = yaml.safe_load(body) if fmt == "yaml" else json.loads(body)
-    assert data == validate(bank)  # every field, `published` included, and nothing else
+    assert data == with_ids(validate(bank))  # every field, `published` included, and nothing else
     assert data["sets"][0]["published"] is False
 
 

@@ -190,7 +190,7 @@ def set_bank(qset: QuestionSet) -> dict:
 
 def question_bank(q: Question) -> dict:
     """One question in the bank format; a recall card has no exercise fields (as bundled banks)."""
-    fields: dict[str, Any] = {"key": q.key}
+    fields: dict[str, Any] = {"id": q.uid, "key": q.key}
     if q.kind != "recall":
         fields["kind"] = q.kind
     fields["prompt"] = q.prompt

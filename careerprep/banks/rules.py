@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+UID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a question's permanent id (`id` in bank files)
 MAX_TEXT = 20_000  # a prompt, an answer, a description, a learner's draft (characters)
 KEY_POINTS = (3, 6)  # how many key points a question has
 KEY_POINT_CHARS = 300
 MAX_TAGS = 12
-LIMITS = {"slug": 80, "title": 120, "key": 120, "category": 120, "tag": 40, "summary": 2000}
+LIMITS = {"slug": 80, "title": 120, "key": 120, "category": 120, "tag": 40, "summary": 2000, "uid": 64}
 DIFFICULTIES = (1, 2, 3)
 DIFFICULTY_LABELS = {1: "Fundamental", 2: "Intermediate", 3: "Advanced"}
 # The question fields an import copies onto a stored question (and compares, for the preview).

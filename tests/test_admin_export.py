@@ -10,7 +10,6 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-import genanki
 import pytest
 import yaml
 
@@ -79,6 +78,19 @@ def test_yaml_and_json_exports_are_exactly_the_bank_format(app, admin, fmt):
     data = yaml.safe_load(body) if fmt == "yaml" else json.loads(body)
     assert data == with_ids(validate(bank))  # every field, `published` included, and nothing else
     assert data["sets"][0]["published"] is False
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [
+        ("csv", "text/csv; charset=utf-8"),
+        ("yaml", "application/yaml; charset=utf-8"),
+        ("json", "application/json; charset=utf-8"),
+    ],
+)
+def test_downloads_name_their_charset_once(app, admin, fmt, content_type):
+    load_bank(app)
+    assert admin.get(f"/admin/sets/{set_id(app)}/export.{fmt}").headers["Content-Type"] == content_type
 
 
 def test_csv_export_protects_formula_looking_cells(app, admin):
@@ -230,16 +242,23 @@ def test_set_deck_has_prompt_front_answer_and_key_points_back(app, admin, tmp_pa
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == "attachment; filename=careerprep-test-role-basics.apkg"
     deck = read_apkg(response.data, tmp_path)
-    assert [n["guid"] for n in deck["notes"]] == [
-        genanki.guid_for("test-role", "basics", "q-0"),
-        genanki.guid_for("test-role", "basics", "q-1"),
-    ]  # the archived q-2 is left out
-    front, back, key = deck["notes"][0]["fields"]
-    assert "<strong>a race</strong>" in front
-    assert "Two threads" in back and "<script>" not in back
-    assert "<li>first point</li>" in back and "Key points" in back
-    assert key == "test-role/basics/q-0"
-    assert deck["notes"][0]["tags"] == ["with_space"]
+    with app.app_context():
+        uids = dict(db.session.execute(db.select(Question.key, Question.uid)).all())
+    # GUIDs come from the permanent ids; the archived q-2 comes last, tagged retired.
+    assert [n["guid"] for n in deck["notes"]] == [anki.note_guid(uids[f"q-{i}"]) for i in range(3)]
+    fields = dict(zip(anki.FIELDS, deck["notes"][0]["fields"], strict=True))
+    assert "<strong>a race</strong>" in fields["Prompt"]
+    assert "Two threads" in fields["Answer"] and "<script>" not in fields["Answer"]
+    assert fields["Key points"] == "<ul><li>first point</li><li>second point</li><li>third point</li></ul>"
+    assert (fields["Category"], fields["Difficulty"], fields["Id"]) == ("Alpha", "1", uids["q-0"])
+    assert fields["Link"].startswith('<a href="http://localhost/questions/')
+    assert sorted(deck["notes"][0]["tags"]) == [
+        "CareerPrep::category::Alpha",
+        "CareerPrep::difficulty::1",
+        "CareerPrep::test-role::basics",
+        "CareerPrep::topic::with_space",
+    ]
+    assert anki.RETIRED_TAG in deck["notes"][2]["tags"] and anki.RETIRED_TAG not in deck["notes"][1]["tags"]
     assert set(deck["deck_of"].values()) == {anki.deck_id("test-role", "basics")}
     assert deck["decks"][anki.deck_id("test-role", "basics")] == "CareerPrep::Role test-role::Set basics"
 

@@ -142,6 +142,11 @@ def test_invalid_bank_file_makes_seed_write_nothing(app, runner, tmp_path: Path)
             "sets[1].title: duplicate of sets[0]",
         ),
         (lambda b: b["sets"][0]["questions"][0].update(id="no spaces!"), "sets[0].questions[0].id: use 8"),
+        # A relative image names a file nobody has: missing media in Anki, a broken image here.
+        (
+            lambda b: b["sets"][0]["questions"][0].update(answer="See ![diagram](img/d.png)."),
+            "sets[0].questions[0].answer: image 'img/d.png' is not an http(s) address",
+        ),
         (
             lambda b: [q.update(id="same-id-123") for q in b["sets"][0]["questions"][:2]],
             "sets[0].questions[1].id: duplicate of sets[0].questions[0]",
@@ -177,6 +182,11 @@ def test_script_in_markdown_comes_out_inert(app, logged_in):
     assert 'href="javascript:' not in html
     assert "<img src=x onerror" not in html
     assert "onerror=" not in html.replace("&lt;img src=x onerror=alert(1)&gt;", "")
+
+
+def test_render_markdown_drops_relative_images_and_keeps_hosted_ones():
+    html = str(render_markdown("![a](pic.png) ![b](https://example.org/b.png)"))
+    assert '<img alt="a">' in html and 'src="https://example.org/b.png"' in html
 
 
 def test_render_markdown_keeps_code_and_lists():

@@ -18,6 +18,7 @@ from markupsafe import escape
 from careerprep.banks import BankError, validate
 from careerprep.extensions import db
 from careerprep.models import Question, QuestionSet, Role
+from careerprep.templating import render_markdown_inline
 from tests.conftest import load_bank
 from tests.exercise_support import (
     DESIGN,
@@ -539,11 +540,13 @@ def test_the_preview_names_the_exercise_fields_that_change(app, admin):
 
 
 def deck_notes(app, admin, tmp_path) -> dict[str, tuple[str, str]]:
-    """Question key → (front, back) of each note in the set's deck."""
+    """Question key → (front, back) of each note in the set's deck: its Prompt; its Answer and Key points."""
     response = admin.get(f"/admin/sets/{set_id(app)}/export.apkg")
     assert response.status_code == 200
     notes = read_apkg(response.data, tmp_path)["notes"]
-    return {n["fields"][2].rsplit("/", 1)[1]: (n["fields"][0], n["fields"][1]) for n in notes}
+    with app.app_context():
+        keys = dict(db.session.execute(db.select(Question.uid, Question.key)).all())
+    return {keys[n["fields"][-1]]: (n["fields"][0], n["fields"][1] + n["fields"][2]) for n in notes}
 
 
 def code_block(code: str, language: str = "c", faulty: tuple[int, ...] = (), numbered: bool = False) -> str:
@@ -563,8 +566,7 @@ def test_the_anki_deck_shows_each_kind_on_front_and_back(app, admin, tmp_path):
     for question in EXERCISES.values():
         front, back = notes[question["key"]]
         for point in question["key_points"]:
-            assert f"<li>{escape(point)}</li>" in back
-        assert "Key points" in back
+            assert f"<li>{render_markdown_inline(point)}</li>" in back
 
     front, back = notes["ex-predict"]
     assert "What does this program print?" in front

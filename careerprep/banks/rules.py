@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from markdown_it import MarkdownIt
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 UID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a question's permanent id (`id` in bank files)
 MAX_TEXT = 20_000  # a prompt, an answer, a description, a learner's draft (characters)
@@ -38,3 +40,17 @@ MAX_BUG_LINES = 5
 FOLLOW_UPS = (1, 4)
 PLATFORM_CHARS = 120
 RUN_ITEMS = 12  # compiler flags or arguments for the content tests' run of a snippet
+
+
+_md = MarkdownIt("commonmark")
+
+
+def relative_images(text: str) -> list[str]:
+    """The image addresses in Markdown that are not absolute http(s) URLs (nothing could show them)."""
+    found = []
+    for token in _md.parse(text):
+        for child in token.children or ():
+            src = str(child.attrGet("src") or "") if child.type == "image" else ""
+            if child.type == "image" and not src.lower().startswith(("https://", "http://")):
+                found.append(src)
+    return found

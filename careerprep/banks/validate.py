@@ -10,7 +10,17 @@ from ..exercises import EXERCISE_FIELDS, KINDS
 from .errors import BankError
 from .kinds import exercise
 from .parse import parse
-from .rules import DIFFICULTIES, KEY_POINT_CHARS, KEY_POINTS, LIMITS, MAX_TAGS, MAX_TEXT, SLUG_RE, UID_RE
+from .rules import (
+    DIFFICULTIES,
+    KEY_POINT_CHARS,
+    KEY_POINTS,
+    LIMITS,
+    MAX_TAGS,
+    MAX_TEXT,
+    SLUG_RE,
+    UID_RE,
+    relative_images,
+)
 
 QUESTION_FIELDS = {
     "id",
@@ -174,6 +184,12 @@ def _question(check: _Checker, q: Any, path: str) -> dict | None:
     kind, fields = exercise(check, q, path)
     low, high = KINDS[kind].key_points or KEY_POINTS
     prompt = check.text(q, path, "prompt")
+    answer = check.text(q, path, "answer")
+    for name, value in (("prompt", prompt), ("answer", answer)):
+        for src in relative_images(value):
+            check.errors.append(
+                f"{path}.{name}: image {src!r} is not an http(s) address; link a hosted image"
+            )
     uid = check.text(q, path, "id", required=False, limit=LIMITS["uid"])
     if uid and not UID_RE.match(uid):
         check.errors.append(f"{path}.id: use 8 to 64 letters, digits, hyphens or underscores")
@@ -183,7 +199,7 @@ def _question(check: _Checker, q: Any, path: str) -> dict | None:
         **({"kind": kind} if kind != "recall" else {}),
         "prompt": prompt,
         **{name: value for name, value in fields.items() if name != "kind"},
-        "answer": check.text(q, path, "answer"),
+        "answer": answer,
         "key_points": check.string_list(q, path, "key_points", low=low, high=high, limit=KEY_POINT_CHARS),
         "category": check.text(q, path, "category", limit=LIMITS["category"]),
         "difficulty": difficulty,

@@ -362,3 +362,44 @@ def test_cli_export_names_ambiguous_and_unknown_sets(app, runner):
     assert result.exit_code == 0 and b"slug: other-role" in result.stdout_bytes
     result = runner.invoke(args=["export-questions", "nope"])
     assert result.exit_code == 1 and "no question set 'nope'" in result.stderr
+
+
+def test_cli_exports_a_whole_role_that_imports_back_unchanged(app, runner, tmp_path):
+    load_bank(app, n_questions=2)
+    load_bank(app, bank_dict(set_slug="more", n_questions=3))
+    result = runner.invoke(args=["export-questions", "--role", "test-role", "--format", "yaml"])
+    assert result.exit_code == 0, result.output
+    bank = formats.load(result.output, "role.yaml")
+    assert [(s["slug"], len(s["questions"])) for s in bank["sets"]] == [("basics", 2), ("more", 3)]
+    path = tmp_path / "role.yaml"
+    path.write_text(result.output, encoding="utf-8")
+    again = runner.invoke(args=["import-questions", str(path)])
+    assert "Nothing to import." in again.output
+
+
+def test_cli_exports_the_catalogue_one_file_per_role(app, runner, tmp_path):
+    load_bank(app, n_questions=2)
+    load_bank(app, bank_dict(role_slug="second-role", n_questions=3))
+    result = runner.invoke(
+        args=["export-questions", "--all", "--format", "json", "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["second-role.json", "test-role.json"]
+    assert "Wrote 2 roles (5 questions)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["basics", "--role", "test-role"], "give one of SET_SLUG, --role ROLE or --all"),
+        (["--all"], "--output is required for --all"),
+        (
+            ["--role", "test-role", "--with-progress", "a@example.com"],
+            "--with-progress goes with --format apkg",
+        ),
+    ],
+)
+def test_cli_export_refuses_unclear_requests(app, runner, args, message):
+    load_bank(app, n_questions=1)
+    result = runner.invoke(args=["export-questions", *args])
+    assert result.exit_code != 0 and message in result.output

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest, ImportCsvRequest
 from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
 
 from careerprep.banks import anki
@@ -168,3 +168,55 @@ def test_the_progress_deck_carries_due_dates_and_review_counts(app, client, auth
     assert collection.db.scalar("select count() from revlog where cid = ?", learning.id) == 1
     # Questions the learner never saw are new cards.
     assert collection.db.scalar("select count() from cards where type = 0") == 4
+
+
+def test_the_cli_exports_the_whole_catalogue_with_progress_into_one_deck(app, runner, collection, tmp_path):
+    two_sets(app)
+    load_bank(app, bank_dict(role_slug="second-role", n_questions=4))
+    learner = make_user(app)
+    with app.app_context():
+        qid = db.session.scalar(db.select(Question.id).order_by(Question.id))
+        db.session.add(card_state(learner.id, qid))
+        db.session.add(review_row(learner.id, qid, datetime.now(UTC) - timedelta(days=1)))
+        db.session.commit()
+    path = tmp_path / "all.apkg"
+    result = runner.invoke(
+        args=[
+            "export-questions",
+            "--all",
+            "--format",
+            "apkg",
+            "-o",
+            str(path),
+            "--with-progress",
+            learner.email,
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    log = import_deck(collection, path.read_bytes(), path)
+    assert len(log.new) == 10 and collection.note_count() == 10
+    names = {d.name for d in collection.decks.all_names_and_ids()}
+    assert {"CareerPrep::Role test-role::Set more", "CareerPrep::Role second-role::Set basics"} <= names
+    assert collection.db.scalar("select count() from revlog") == 1
+
+
+def test_the_anki_ready_tsv_imports_through_ankis_text_importer(app, runner, collection, tmp_path):
+    two_sets(app)
+    result = runner.invoke(args=["export-questions", "--role", "test-role", "--format", "anki-tsv"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("#separator:tab\n#html:true\n#notetype:Basic\n#guid column:1\n")
+    path = tmp_path / "role.tsv"
+    path.write_text(result.output, encoding="utf-8")
+    metadata = collection.get_csv_metadata(path=str(path), delimiter=None)
+    collection.import_csv(ImportCsvRequest(path=str(path), metadata=metadata))
+    assert collection.note_count() == 6
+    with app.app_context():
+        uid = db.session.scalar(db.select(Question.uid).order_by(Question.id))
+    note = collection.get_note(
+        collection.db.scalar("select id from notes where guid = ?", anki.note_guid(uid))
+    )
+    assert "<code>mmap</code>" in note["Back"] and "CareerPrep::test-role::basics" in note.tags
+    assert collection.decks.name(collection.get_card(note.card_ids()[0]).did).endswith("Set basics")
+    # Importing a newer file again updates the same notes.
+    collection.import_csv(ImportCsvRequest(path=str(path), metadata=metadata))
+    assert collection.note_count() == 6

@@ -24,7 +24,7 @@ from pathlib import Path
 import genanki
 from flask import has_request_context, url_for
 from markupsafe import Markup, escape
-from sqlalchemy import true
+from sqlalchemy import false, true
 
 from ..exercises import code_lines
 from ..extensions import db
@@ -319,6 +319,18 @@ def role_deck(
         return None
     package, by_guid = build_package(role, groups, progress)
     return write_package(package, by_guid, user)
+
+
+def catalogue_deck(progress: Callable[[int], object] | None = None, user: User | None = None) -> bytes | None:
+    """Every live role's decks in one .apkg (each role a branch under CareerPrep), or None if empty."""
+    decks, by_guid = [], {}
+    for role in db.session.scalars(db.select(Role).where(Role.archived == false()).order_by(Role.slug)):
+        groups = deck_groups(role)
+        if groups:
+            package, found = build_package(role, groups, progress)
+            decks.extend(package.decks)
+            by_guid |= found
+    return write_package(genanki.Package(decks), by_guid, user) if decks else None
 
 
 def set_deck(qset: QuestionSet, progress: Callable[[int], object] | None = None) -> bytes | None:

@@ -54,6 +54,14 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
+def _absolute_images(element: str, attribute: str, value: str) -> str | None:
+    """Keep an image only with an absolute http(s) address: a relative one names a file nobody has
+    (it would be missing media in an Anki deck); the bank validator refuses it beforehand."""
+    if element == "img" and attribute == "src" and not value.lower().startswith(("https://", "http://")):
+        return None
+    return value
+
+
 @lru_cache(maxsize=4096)
 def _render_markdown(text: str) -> str:
     html = _md.render(text)
@@ -61,6 +69,7 @@ def _render_markdown(text: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_absolute_images,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )

@@ -80,10 +80,11 @@ def test_json_export_has_every_section_and_only_this_users_data(app, logged_in, 
         "cards",
         "reviews",
         "mock_interviews",
+        "reports",
         "sessions",
         "scheduler",
     ]
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert before <= datetime.fromisoformat(data["exported_at"]) <= datetime.now(UTC)
     assert data["exported_at"].endswith("+00:00")
     assert data["profile"]["email"] == user.email
@@ -98,6 +99,7 @@ def test_json_export_has_every_section_and_only_this_users_data(app, logged_in, 
         "mock_questions": 5,
         "mock_minutes": 6,
         "timezone": "UTC",
+        "theme": "system",
     }
     assert data["interview_dates"] == [{"role": "test-role", "date": "2025-04-15"}]
 
@@ -136,6 +138,7 @@ def test_json_export_has_every_section_and_only_this_users_data(app, logged_in, 
     assert mock["rated_at"] is None
     assert (mock["seconds_per_question"], mock["categories"]) == (360, ["Alpha"])
     assert [item["question_key"] for item in mock["items"]] == ["q-3", "q-4"]
+    assert mock["items"][0].pop("question_id")  # the question's permanent id, for an import elsewhere
     assert mock["items"][0] == {
         "position": 1,
         "set": "basics",
@@ -146,6 +149,7 @@ def test_json_export_has_every_section_and_only_this_users_data(app, logged_in, 
         "started_at": T0.isoformat(),
         "answered_at": (T0 + timedelta(minutes=4)).isoformat(),
         "review_id": None,
+        "attempt": None,
     }
     assert mock["items"][1]["draft"] is None and mock["items"][1]["answered_at"] is None
 
@@ -214,6 +218,7 @@ def test_csv_export_has_a_header_and_one_row_per_review_in_local_time(app, clien
     assert response.headers["Content-Disposition"] == f'attachment; filename="careerprep-reviews-{day}.csv"'
     rows = read_csv(response)
     assert rows[0] == [
+        "review_id",
         "reviewed_at",
         "reviewed_at_local",
         "role",
@@ -235,9 +240,11 @@ def test_csv_export_has_a_header_and_one_row_per_review_in_local_time(app, clien
     ]
     assert len(rows) == 1 + 3
     first = dict(zip(rows[0], rows[1], strict=True))
+    # The review's id and times to the millisecond: each row names one review, exactly.
+    assert first.pop("review_id").isdigit()
     assert first == {
-        "reviewed_at": "2025-03-01T20:00:00+00:00",
-        "reviewed_at_local": "2025-03-02T01:30:00+05:30",
+        "reviewed_at": "2025-03-01T20:00:00.000+00:00",
+        "reviewed_at_local": "2025-03-02T01:30:00.000+05:30",
         "role": "test-role",
         "set": "basics",
         "question_key": "q-0",
@@ -248,7 +255,7 @@ def test_csv_export_has_a_header_and_one_row_per_review_in_local_time(app, clien
         "state_after": "Review",
         "stability": "4.5",
         "difficulty": "5.25",
-        "due": "2025-03-04T20:00:00+00:00",
+        "due": "2025-03-04T20:00:00.000+00:00",
         "interval_days": "3.0",
         "mode": "due",
         "key_points_covered": "2",
@@ -285,7 +292,7 @@ def test_csv_cells_never_start_a_formula(value, cell):
 
 def test_csv_export_of_a_new_account_is_only_the_header(logged_in):
     rows = read_csv(logged_in.get("/account/reviews.csv"))
-    assert len(rows) == 1 and rows[0][0] == "reviewed_at"
+    assert len(rows) == 1 and rows[0][:2] == ["review_id", "reviewed_at"]
 
 
 # -- access ----------------------------------------------------------------------------------------

@@ -331,3 +331,20 @@ def test_bulk_statements_cannot_rewrite_the_audit_log(app, admin):
             db.session.execute(db.delete(AuditLog))
         db.session.rollback()
         assert db.session.scalar(db.select(AuditLog.summary)).startswith("Unpublished")
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ("Nested::Deck", "cannot contain &#39;::&#39;"),
+        ("set more", "already has a set with this title"),
+    ],
+)
+def test_set_titles_that_would_break_anki_decks_are_refused(app, admin, title, message):
+    load_bank(app, n_questions=1)
+    load_bank(app, bank_dict(set_slug="more", n_questions=1))
+    set_id = ids(app)["set"]
+    form = {"slug": "basics", "title": title, "description": "", "published": "y"}
+    response = admin.post(f"/admin/sets/{set_id}/edit", data=form)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)

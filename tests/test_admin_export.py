@@ -10,7 +10,6 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-import genanki
 import pytest
 import yaml
 
@@ -18,7 +17,15 @@ from careerprep.banks import anki, csv_bank, formats, validate
 from careerprep.extensions import db
 from careerprep.models import Question, QuestionSet, Role
 from tests.conftest import bank_dict, load_bank, make_user
-from tests.transfer_support import COLUMNS, apply_form, apply_form_from_raw, bank_snapshot, counts, preview
+from tests.transfer_support import (
+    COLUMNS,
+    apply_form,
+    apply_form_from_raw,
+    bank_snapshot,
+    counts,
+    preview,
+    with_ids,
+)
 
 
 def empty_database(app) -> None:
@@ -69,8 +76,21 @@ def test_yaml_and_json_exports_are_exactly_the_bank_format(app, admin, fmt):
     load_bank(app, bank)
     body = admin.get(f"/admin/sets/{set_id(app)}/export.{fmt}").get_data(as_text=True)
     data = yaml.safe_load(body) if fmt == "yaml" else json.loads(body)
-    assert data == validate(bank)  # every field, `published` included, and nothing else
+    assert data == with_ids(validate(bank))  # every field, `published` included, and nothing else
     assert data["sets"][0]["published"] is False
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [
+        ("csv", "text/csv; charset=utf-8"),
+        ("yaml", "application/yaml; charset=utf-8"),
+        ("json", "application/json; charset=utf-8"),
+    ],
+)
+def test_downloads_name_their_charset_once(app, admin, fmt, content_type):
+    load_bank(app)
+    assert admin.get(f"/admin/sets/{set_id(app)}/export.{fmt}").headers["Content-Type"] == content_type
 
 
 def test_csv_export_protects_formula_looking_cells(app, admin):
@@ -222,16 +242,23 @@ def test_set_deck_has_prompt_front_answer_and_key_points_back(app, admin, tmp_pa
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == "attachment; filename=careerprep-test-role-basics.apkg"
     deck = read_apkg(response.data, tmp_path)
-    assert [n["guid"] for n in deck["notes"]] == [
-        genanki.guid_for("test-role", "basics", "q-0"),
-        genanki.guid_for("test-role", "basics", "q-1"),
-    ]  # the archived q-2 is left out
-    front, back, key = deck["notes"][0]["fields"]
-    assert "<strong>a race</strong>" in front
-    assert "Two threads" in back and "<script>" not in back
-    assert "<li>first point</li>" in back and "Key points" in back
-    assert key == "test-role/basics/q-0"
-    assert deck["notes"][0]["tags"] == ["with_space"]
+    with app.app_context():
+        uids = dict(db.session.execute(db.select(Question.key, Question.uid)).all())
+    # GUIDs come from the permanent ids; the archived q-2 comes last, tagged retired.
+    assert [n["guid"] for n in deck["notes"]] == [anki.note_guid(uids[f"q-{i}"]) for i in range(3)]
+    fields = dict(zip(anki.FIELDS, deck["notes"][0]["fields"], strict=True))
+    assert "<strong>a race</strong>" in fields["Prompt"]
+    assert "Two threads" in fields["Answer"] and "<script>" not in fields["Answer"]
+    assert fields["Key points"] == "<ul><li>first point</li><li>second point</li><li>third point</li></ul>"
+    assert (fields["Category"], fields["Difficulty"], fields["Id"]) == ("Alpha", "1", uids["q-0"])
+    assert fields["Link"].startswith('<a href="http://localhost/questions/')
+    assert sorted(deck["notes"][0]["tags"]) == [
+        "CareerPrep::category::Alpha",
+        "CareerPrep::difficulty::1",
+        "CareerPrep::test-role::basics",
+        "CareerPrep::topic::with_space",
+    ]
+    assert anki.RETIRED_TAG in deck["notes"][2]["tags"] and anki.RETIRED_TAG not in deck["notes"][1]["tags"]
     assert set(deck["deck_of"].values()) == {anki.deck_id("test-role", "basics")}
     assert deck["decks"][anki.deck_id("test-role", "basics")] == "CareerPrep::Role test-role::Set basics"
 
@@ -335,3 +362,44 @@ def test_cli_export_names_ambiguous_and_unknown_sets(app, runner):
     assert result.exit_code == 0 and b"slug: other-role" in result.stdout_bytes
     result = runner.invoke(args=["export-questions", "nope"])
     assert result.exit_code == 1 and "no question set 'nope'" in result.stderr
+
+
+def test_cli_exports_a_whole_role_that_imports_back_unchanged(app, runner, tmp_path):
+    load_bank(app, n_questions=2)
+    load_bank(app, bank_dict(set_slug="more", n_questions=3))
+    result = runner.invoke(args=["export-questions", "--role", "test-role", "--format", "yaml"])
+    assert result.exit_code == 0, result.output
+    bank = formats.load(result.output, "role.yaml")
+    assert [(s["slug"], len(s["questions"])) for s in bank["sets"]] == [("basics", 2), ("more", 3)]
+    path = tmp_path / "role.yaml"
+    path.write_text(result.output, encoding="utf-8")
+    again = runner.invoke(args=["import-questions", str(path)])
+    assert "Nothing to import." in again.output
+
+
+def test_cli_exports_the_catalogue_one_file_per_role(app, runner, tmp_path):
+    load_bank(app, n_questions=2)
+    load_bank(app, bank_dict(role_slug="second-role", n_questions=3))
+    result = runner.invoke(
+        args=["export-questions", "--all", "--format", "json", "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["second-role.json", "test-role.json"]
+    assert "Wrote 2 roles (5 questions)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["basics", "--role", "test-role"], "give one of SET_SLUG, --role ROLE or --all"),
+        (["--all"], "--output is required for --all"),
+        (
+            ["--role", "test-role", "--with-progress", "a@example.com"],
+            "--with-progress goes with --format apkg",
+        ),
+    ],
+)
+def test_cli_export_refuses_unclear_requests(app, runner, args, message):
+    load_bank(app, n_questions=1)
+    result = runner.invoke(args=["export-questions", *args])
+    assert result.exit_code != 0 and message in result.output

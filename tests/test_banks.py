@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from careerprep.banks import BANK_DIR, BankError, bundled_files, load_file, parse, seed, validate
+from careerprep.banks import BANK_DIR, BankError, bundled_files, import_bank, load_file, parse, seed, validate
+from careerprep.banks.diff import diff_bank
 from careerprep.extensions import db
 from careerprep.models import CardState, Question, QuestionSet, Role
 from careerprep.templating import render_markdown
@@ -134,6 +135,22 @@ def test_invalid_bank_file_makes_seed_write_nothing(app, runner, tmp_path: Path)
             "sets[0].questions[0].key_points: needs 3 to 6 items, got 7",
         ),
         (lambda b: b["sets"][0].update(published="yes please"), "sets[0].published: must be true or false"),
+        # Anki names a set's deck by its title: `::` would nest it, one title twice would merge two sets.
+        (lambda b: b["sets"][0].update(title="Basics::Advanced"), "sets[0].title: must not contain '::'"),
+        (
+            lambda b: b["sets"].append({**b["sets"][0], "slug": "other", "title": "set BASICS"}),
+            "sets[1].title: duplicate of sets[0]",
+        ),
+        (lambda b: b["sets"][0]["questions"][0].update(id="no spaces!"), "sets[0].questions[0].id: use 8"),
+        # A relative image names a file nobody has: missing media in Anki, a broken image here.
+        (
+            lambda b: b["sets"][0]["questions"][0].update(answer="See ![diagram](img/d.png)."),
+            "sets[0].questions[0].answer: image 'img/d.png' is not an http(s) address",
+        ),
+        (
+            lambda b: [q.update(id="same-id-123") for q in b["sets"][0]["questions"][:2]],
+            "sets[0].questions[1].id: duplicate of sets[0].questions[0]",
+        ),
     ],
 )
 def test_validation_names_item_and_field(mutate, error):
@@ -167,6 +184,11 @@ def test_script_in_markdown_comes_out_inert(app, logged_in):
     assert "onerror=" not in html.replace("&lt;img src=x onerror=alert(1)&gt;", "")
 
 
+def test_render_markdown_drops_relative_images_and_keeps_hosted_ones():
+    html = str(render_markdown("![a](pic.png) ![b](https://example.org/b.png)"))
+    assert '<img alt="a">' in html and 'src="https://example.org/b.png"' in html
+
+
 def test_render_markdown_keeps_code_and_lists():
     html = str(render_markdown("Use `fork()`:\n\n- one\n- two\n\n```c\nint x = 1;\n```"))
     assert "<code>fork()</code>" in html
@@ -176,3 +198,45 @@ def test_render_markdown_keeps_code_and_lists():
 
 def test_bank_dir_is_the_package_folder():
     assert BANK_DIR.name == "banks" and (BANK_DIR / "__init__.py").exists()
+
+
+def test_a_question_keeps_its_permanent_id_through_a_new_key_and_a_new_set(app):
+    """Identity: the bank's `id` matches the stored question, so a changed key or set updates it."""
+    load_bank(app)
+    user = make_user(app)
+    with app.app_context():
+        question = db.session.scalar(db.select(Question).filter_by(key="q-1"))
+        uid, question_id, before = question.uid, question.id, question.updated_at
+        untouched_at = db.session.scalar(db.select(Question.updated_at).filter_by(key="q-2"))
+        db.session.add(card_state(user.id, question.id))
+        db.session.commit()
+    bank = bank_dict()
+    bank["sets"].append({**bank["sets"][0], "slug": "moved", "title": "Moved", "questions": []})
+    moving = bank["sets"][0]["questions"].pop(1)
+    bank["sets"][1]["questions"] = [{**moving, "id": uid, "key": "renamed", "answer": "A new answer."}]
+    with app.app_context():
+        changes = diff_bank(validate(bank))  # the preview says what the import will do
+        assert [
+            (s.slug, [q.key for q in s.changed], [q.fields for q in s.changed]) for s in changes.sets
+        ] == [
+            ("basics", ["q-2", "q-3", "q-4"], [["order"]] * 3),
+            ("moved", ["renamed"], [["key", "set", "answer", "order"]]),
+        ]
+        assert changes.count("new") == 0 and changes.count("missing") == 0
+        summary = import_bank(validate(bank))
+        db.session.commit()
+        assert (summary.created, summary.updated) == (0, 1)
+        question = db.session.get(Question, question_id)
+        assert (question.uid, question.key, question.question_set.slug) == (uid, "renamed", "moved")
+        assert question.answer == "A new answer." and question.updated_at > before
+        assert db.session.scalar(db.select(CardState.question_id)) == question_id
+        assert db.session.scalar(db.select(db.func.count(Question.id))) == 5
+        # Unchanged questions keep their time, so Anki leaves their notes alone.
+        untouched = db.session.scalar(db.select(Question).filter_by(key="q-2"))
+        assert untouched.updated_at == untouched_at
+        # A new question at the old place gets a new id: the old one stays with the moved question.
+        bank["sets"][0]["questions"].append({**moving})
+        import_bank(validate(bank))
+        db.session.commit()
+        fresh = db.session.scalar(db.select(Question).filter_by(key="q-1"))
+        assert fresh.uid != uid and fresh.id != question_id

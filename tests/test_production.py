@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from careerprep.extensions import db
-from careerprep.models import CardState, Question, Review, User, write_transaction
+from careerprep.models import CardState, Question, Review, User, question_uid, write_transaction
 from careerprep.reviews import verify
 from tests.conftest import (
     PASSWORD,
@@ -103,6 +103,8 @@ def test_upgrading_keeps_existing_rows(app):
         # Cards from before the exercise kinds are recall cards, with their progress as it was.
         question = db.session.get(Question, 1)
         assert (question.kind, question.code, question.exercise) == ("recall", None, None)
+        # Existing questions get the permanent id a fresh server seeded from the same bank would give.
+        assert question.uid == question_uid("r", "s", "k") and question.updated_at is not None
         state = db.session.get(CardState, 1)
         assert (state.reps, state.stability, state.question_id) == (1, 1.0, 1)
 

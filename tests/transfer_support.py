@@ -8,7 +8,7 @@ import re
 from careerprep.admin.transfer import pack
 from careerprep.banks import csv_bank
 from careerprep.extensions import db
-from careerprep.models import AuditLog, Question, QuestionSet, Role
+from careerprep.models import AuditLog, Question, QuestionSet, Role, question_uid
 
 COLUMNS = csv_bank.CSV_COLUMNS
 
@@ -95,3 +95,19 @@ def bank_snapshot(app, role_slug: str = "test-role") -> dict:
                 for s in sets
             ],
         }
+
+
+def with_ids(bank: dict) -> dict:
+    """A validated bank as an export writes it: each question's permanent id first (the one a fresh
+    server gives a question created at role/set/key)."""
+    role = bank["role"]["slug"]
+    return {
+        **bank,
+        "sets": [
+            {
+                **s,
+                "questions": [{"id": question_uid(role, s["slug"], q["key"]), **q} for q in s["questions"]],
+            }
+            for s in bank["sets"]
+        ],
+    }

@@ -22,6 +22,7 @@ from ..models import (
     MockItem,
     Question,
     QuestionSet,
+    Report,
     Review,
     Role,
     RolePlan,
@@ -32,13 +33,16 @@ from ..models import (
 from ..queries import card_join, flag_join
 from ..scheduling import RATING_LABELS, STATE_LABELS
 
-FORMAT_VERSION = 1
+# 2: permanent question ids, theme, reports, each review's prev_state, attempt and correctness, so
+# account/restore.py can import the document on another server.
+FORMAT_VERSION = 2
 PROMPT_CHARS = 200
 # Rows fetched per round trip: memory stays flat however long the review log grows.
 BATCH = 500
 # Bytes of text gathered before handing a piece of the download to the server.
 CHUNK = 64 * 1024
 CSV_HEADER = (
+    "review_id",
     "reviewed_at",
     "reviewed_at_local",
     "role",
@@ -111,6 +115,7 @@ def export_document(user: User, now: datetime) -> Iterator[str]:
                 "mock_questions": user.mock_questions,
                 "mock_minutes": user.mock_minutes,
                 "timezone": user.timezone,
+                "theme": user.theme,
             },
         ),
         # Generators: each runs its one query only when the stream reaches it.
@@ -118,6 +123,7 @@ def export_document(user: User, now: datetime) -> Iterator[str]:
         ("cards", _cards(user.id)),
         ("reviews", _reviews(user.id)),
         ("mock_interviews", _mock_interviews(user.id)),
+        ("reports", _reports(user.id)),
         ("sessions", _sessions(user.id)),
         (
             "scheduler",
@@ -190,6 +196,7 @@ def _cards(user_id: int) -> Iterator[dict]:
             Role.slug.label("role"),
             QuestionSet.slug.label("set"),
             Question.key,
+            Question.uid,
             func.substr(Question.prompt, 1, PROMPT_CHARS).label("prompt"),
             CardState.state,
             CardState.step,
@@ -214,7 +221,13 @@ def _cards(user_id: int) -> Iterator[dict]:
         .order_by(Role.slug, QuestionSet.slug, Question.position, Question.id)
     )
     for row in rows:
-        card = {"role": row.role, "set": row.set, "question_key": row.key, "prompt": row.prompt}
+        card = {
+            "question_id": row.uid,
+            "role": row.role,
+            "set": row.set,
+            "question_key": row.key,
+            "prompt": row.prompt,
+        }
         # A card suspended before its first rating has no memory state: those fields are null.
         card |= {
             "state": row.state,
@@ -251,7 +264,11 @@ def _review_rows(user_id: int) -> Result:
             Review.draft,
             Review.covered,
             Review.key_point_count,
+            Review.prev_state,
+            Review.attempt,
+            Review.correct,
             Question.key,
+            Question.uid,
             Question.category,
             QuestionSet.slug.label("set"),
             Role.slug.label("role"),
@@ -269,6 +286,7 @@ def _reviews(user_id: int) -> Iterator[dict]:
     for row in _review_rows(user_id):
         yield {
             "id": row.id,
+            "question_id": row.uid,
             "role": row.role,
             "set": row.set,
             "question_key": row.key,
@@ -285,6 +303,9 @@ def _reviews(user_id: int) -> Iterator[dict]:
             "draft": row.draft,
             "covered": row.covered,
             "key_point_count": row.key_point_count,
+            "prev_state": row.prev_state,
+            "attempt": row.attempt,
+            "correct": row.correct,
         }
 
 
@@ -307,7 +328,9 @@ def _mock_interviews(user_id: int) -> Iterator[dict]:
             MockItem.started_at,
             MockItem.answered_at,
             MockItem.review_id,
+            MockItem.attempt,
             Question.key,
+            Question.uid,
             QuestionSet.slug.label("set"),
         )
         .join(Role, Role.id == MockInterview.role_id)
@@ -330,6 +353,7 @@ def _mock_interviews(user_id: int) -> Iterator[dict]:
             "items": [
                 {
                     "position": row.position,
+                    "question_id": row.uid,
                     "set": row.set,
                     "question_key": row.key,
                     "draft": row.draft,
@@ -338,10 +362,32 @@ def _mock_interviews(user_id: int) -> Iterator[dict]:
                     "started_at": iso(row.started_at),
                     "answered_at": iso(row.answered_at),
                     "review_id": row.review_id,
+                    "attempt": row.attempt,
                 }
                 for row in items
                 if row.item_id is not None
             ],
+        }
+
+
+def _reports(user_id: int) -> Iterator[dict]:
+    """Problems the user reported on questions, with what came of them."""
+    rows = db.session.execute(
+        select(Report, Question.uid, Question.key)
+        .join(Question, Question.id == Report.question_id)
+        .where(Report.user_id == user_id)
+        .order_by(Report.created_at, Report.id)
+    )
+    for report, uid, key in rows:
+        yield {
+            "question_id": uid,
+            "question_key": key,
+            "reason": report.reason,
+            "comment": report.comment,
+            "status": report.status,
+            "created_at": iso(report.created_at),
+            "resolved_at": iso(report.resolved_at),
+            "resolution_note": report.resolution_note,
         }
 
 
@@ -387,8 +433,9 @@ def export_reviews_csv(user: User) -> Iterator[str]:
         for row in _review_rows(user.id):
             yield line(
                 (
-                    row.reviewed_at.isoformat(timespec="seconds"),
-                    row.reviewed_at.astimezone(local).isoformat(timespec="seconds"),
+                    row.id,
+                    row.reviewed_at.isoformat(timespec="milliseconds"),
+                    row.reviewed_at.astimezone(local).isoformat(timespec="milliseconds"),
                     row.role,
                     row.set,
                     row.key,
@@ -399,7 +446,7 @@ def export_reviews_csv(user: User) -> Iterator[str]:
                     STATE_LABELS.get(row.state, row.state),
                     row.stability,
                     row.difficulty,
-                    row.due.isoformat(timespec="seconds"),
+                    row.due.isoformat(timespec="milliseconds"),
                     round(row.interval_seconds / 86400, 2),
                     row.mode,
                     None if row.covered is None else len(row.covered),

@@ -33,6 +33,7 @@ from ..localtime import known_zone, zone
 from ..models import utc_now
 from ..personal.fits import plain_words
 from ..personal.fits import status as fit_status
+from . import restore
 from .data import export_document, export_reviews_csv
 from .deletion import delete_account
 from .forms import ChangePasswordForm, ConfirmForm, DeleteAccountForm, SettingsForm
@@ -175,6 +176,28 @@ def export_csv() -> Response:
     """Download your review log as a spreadsheet (CSV), one row per review."""
     user = current_user._get_current_object()
     return _download(export_reviews_csv(user), "text/csv", "careerprep-reviews", "csv")
+
+
+@bp.post("/import")
+def import_data() -> Response:
+    """Bring in your data exported from another CareerPrep server: all of it, or nothing."""
+    upload = request.files.get("file")
+    raw = upload.read(restore.MAX_BYTES + 1) if upload else b""
+    try:
+        if not raw:
+            raise restore.RestoreError(["choose the .json file CareerPrep exported"])
+        plan = restore.check_document(restore.read_document(raw))
+        db.session.rollback()  # the checks only read: end that before the write transaction
+        summary = restore.restore(current_user, plan)
+    except restore.RestoreError as exc:
+        db.session.rollback()
+        shown = exc.errors[:20] + ([f"… and {len(exc.errors) - 20} more"] if len(exc.errors) > 20 else [])
+        for error in shown:
+            flash(error, "error")
+        flash("Nothing was imported.", "error")
+        return _page(status=422)
+    flash(f"Imported your data: {summary}.", "success")
+    return redirect_to(url_for("account.index"))
 
 
 # -- deleting the account -------------------------------------------------------------------------

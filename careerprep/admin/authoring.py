@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, request, url_for
+from sqlalchemy import func
 
 from .. import audit
 from ..extensions import db
@@ -67,28 +68,40 @@ def _set_slug_taken(role_id: int, slug: str, except_id: int | None = None) -> bo
     return taken(QuestionSet, except_id, QuestionSet.role_id == role_id, QuestionSet.slug == slug)
 
 
+def _set_problems(form: SetForm, role_id: int, except_id: int | None = None) -> bool:
+    """Name a taken slug, a taken title or a title with `::` on the form (the bank validator's rules:
+    Anki names a set's deck by its title); True when there is one."""
+    if _set_slug_taken(role_id, form.slug.data, except_id):
+        form.slug.errors.append("This role already has a set with this slug.")
+    title = form.title.data or ""
+    if "::" in title:
+        form.title.errors.append("A title cannot contain '::' (Anki would make it a nested deck).")
+    elif taken(
+        QuestionSet, except_id, QuestionSet.role_id == role_id, func.lower(QuestionSet.title) == title.lower()
+    ):
+        form.title.errors.append("This role already has a set with this title (they would share a deck).")
+    return bool(form.slug.errors or form.title.errors)
+
+
 @bp.route("/roles/<int:role_id>/sets/new", methods=["GET", "POST"])
 def set_new(role_id: int) -> Response:
     """Create a question set in a role (unpublished until you publish it)."""
     role = db.get_or_404(Role, role_id)
     form = SetForm()
-    if form.validate_on_submit():
-        if _set_slug_taken(role.id, form.slug.data):
-            form.slug.errors.append("This role already has a set with this slug.")
-        else:
-            qset = QuestionSet(
-                role_id=role.id,
-                slug=form.slug.data,
-                title=form.title.data,
-                description=form.description.data or "",
-                published=form.published.data,
-            )
-            db.session.add(qset)
-            db.session.flush()
-            audit.record("set.create", qset, f"Created set {qset.title} in {role.title}")
-            db.session.commit()
-            flash(f"Set “{qset.title}” created. Add questions to it.", "success")
-            return redirect_to(url_for("admin.set_edit", set_id=qset.id))
+    if form.validate_on_submit() and not _set_problems(form, role.id):
+        qset = QuestionSet(
+            role_id=role.id,
+            slug=form.slug.data,
+            title=form.title.data,
+            description=form.description.data or "",
+            published=form.published.data,
+        )
+        db.session.add(qset)
+        db.session.flush()
+        audit.record("set.create", qset, f"Created set {qset.title} in {role.title}")
+        db.session.commit()
+        flash(f"Set “{qset.title}” created. Add questions to it.", "success")
+        return redirect_to(url_for("admin.set_edit", set_id=qset.id))
     return admin_page(
         "admin/set_form.html",
         422 if form.is_submitted() else 200,
@@ -104,24 +117,21 @@ def set_edit(set_id: int) -> Response:
     """Edit a set and see its questions."""
     qset = db.get_or_404(QuestionSet, set_id)
     form = SetForm(obj=qset)
-    if form.validate_on_submit():
-        if _set_slug_taken(qset.role_id, form.slug.data, except_id=qset.id):
-            form.slug.errors.append("This role already has a set with this slug.")
-        else:
-            changed = apply_changes(
-                qset,
-                {
-                    "slug": form.slug.data,
-                    "title": form.title.data,
-                    "description": form.description.data or "",
-                    "published": form.published.data,
-                },
-            )
-            if changed:
-                audit.record("set.edit", qset, f"Edited set {qset.title}", changed=changed)
-            db.session.commit()
-            flash("Set saved." if changed else "No changes to save.", "success" if changed else "info")
-            return redirect_to(url_for("admin.set_edit", set_id=qset.id))
+    if form.validate_on_submit() and not _set_problems(form, qset.role_id, except_id=qset.id):
+        changed = apply_changes(
+            qset,
+            {
+                "slug": form.slug.data,
+                "title": form.title.data,
+                "description": form.description.data or "",
+                "published": form.published.data,
+            },
+        )
+        if changed:
+            audit.record("set.edit", qset, f"Edited set {qset.title}", changed=changed)
+        db.session.commit()
+        flash("Set saved." if changed else "No changes to save.", "success" if changed else "info")
+        return redirect_to(url_for("admin.set_edit", set_id=qset.id))
     questions = db.session.scalars(
         db.select(Question)
         .filter_by(set_id=qset.id)

@@ -7,11 +7,12 @@ from markupsafe import Markup
 from sqlalchemy import false, func, or_, true
 
 from .. import audit
+from ..banks.importing import new_uid
 from ..banks.kinds import columns
 from ..banks.rules import MAX_TEXT
 from ..extensions import db
 from ..htmx import redirect_to, render
-from ..models import CardState, MockItem, Question, QuestionSet, Report, Review, Role
+from ..models import CardState, MockItem, Question, QuestionSet, Report, Review, Role, utc_now
 from ..templating import render_markdown
 from ..web import int_id, paginate, query_args
 from .blueprint import bp
@@ -92,7 +93,8 @@ def question_new(set_id: int) -> Response:
         position = db.session.scalar(
             db.select(func.coalesce(func.max(Question.position), -1) + 1).filter_by(set_id=qset.id)
         )
-        question = Question(set_id=qset.id, position=position, **values)
+        uid = new_uid(db.session, qset.role.slug, qset.slug, values["key"])
+        question = Question(set_id=qset.id, position=position, uid=uid, **values)
         db.session.add(question)
         db.session.flush()
         audit.record("question.create", question, f"Created question {question.key} in {qset.title}")
@@ -113,6 +115,7 @@ def question_edit(question_id: int) -> Response:
     if values is not None:
         changed = apply_changes(question, values)
         if changed:
+            question.updated_at = utc_now()  # an Anki re-import updates this note, and only this one
             audit.record("question.edit", question, f"Edited question {question.key}", fields=sorted(changed))
         db.session.commit()
         flash(

@@ -165,6 +165,8 @@ def export_index() -> str:
 def _download(data: bytes, mimetype: str, name: str) -> Response:
     """A file download that browsers and proxies do not keep."""
     response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+    # Werkzeug appends a charset to text/* types even when the type names one already.
+    response.headers["Content-Type"] = mimetype
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -19,7 +19,11 @@ CSV holds one role and one question per row, under a header row with exactly the
   apostrophe (``'- first item``), which is removed on import; CSV exports do this themselves.
 - CSV has no ``published`` column: a set created from CSV is published, an existing set keeps its
   status (imports never change it).
+- Optional column ``id``: the question's permanent id (exports fill it in; keep it when editing, so
+  a changed key updates the question instead of adding another).
 - UTF-8, with or without a byte-order mark.
+- This is the spreadsheet format, not one for Anki's text importer: for Anki use the .apkg deck or
+  the Anki-ready TSV (``flask export-questions --format anki-tsv``).
 
 Errors name ``row N`` (the header is row 1) and the column, so a spreadsheet user can find the cell.
 """
@@ -52,7 +56,7 @@ CSV_COLUMNS = (
     "difficulty",
     "tags",
 )
-OPTIONAL_COLUMNS = ("kind", "language", "code")
+OPTIONAL_COLUMNS = ("id", "kind", "language", "code")
 CSV_KINDS = ("recall", "read_output")  # the exercise kinds a CSV can carry
 ROLE_COLUMNS = {"role_slug": "slug", "role_title": "title", "role_summary": "summary"}
 SET_COLUMNS = {"set_slug": "slug", "set_title": "title", "set_description": "description"}
@@ -164,8 +168,7 @@ def _question(cells: dict[str, str]) -> dict:
     """One row's question, as validate() takes it (the optional columns only when filled in)."""
     difficulty: Any = cells["difficulty"].strip()
     extra = {c: cells[c] for c in OPTIONAL_COLUMNS if cells.get(c, "").strip()}
-    if "kind" in extra or "language" in extra:
-        extra.update({c: extra[c].strip() for c in ("kind", "language") if c in extra})
+    extra.update({c: extra[c].strip() for c in ("id", "kind", "language") if c in extra})
     return {
         **extra,
         "key": cells["key"].strip(),
@@ -302,6 +305,7 @@ def dump_csv(bank: dict, progress: Callable[[int], object] | None = None) -> str
                 "key_points": "\n".join(q["key_points"]),
                 "category": q["category"],
                 "tags": ", ".join(q["tags"]),
+                "id": q.get("id") or "",
                 "kind": q.get("kind", "recall"),
                 "language": q.get("language") or "",
                 "code": q.get("code") or "",

@@ -8,7 +8,6 @@ delete or archive them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -136,7 +135,7 @@ def diff_bank(bank: dict, session: Session | None = None) -> BankDiff:
     role = session.scalar(db.select(Role).filter_by(slug=role_data["slug"]))
     result = BankDiff(role_slug=role_data["slug"], role_title=role_data["title"], role_is_new=role is None)
     existing_sets: dict[str, QuestionSet] = {}
-    questions: dict[int, dict[str, Question]] = {}
+    questions: dict[int | str, dict[str, Question]] = {}
     if role is not None:
         if role.title != role_data["title"]:
             result.role_fields.append("title")
@@ -148,6 +147,7 @@ def diff_bank(bank: dict, session: Session | None = None) -> BankDiff:
         if set_ids:
             for q in session.scalars(db.select(Question).where(Question.set_id.in_(set_ids))):
                 questions.setdefault(q.set_id, {})[q.key] = q
+    renamed = _adopt_by_id(bank, existing_sets, questions)
     for set_data in bank["sets"]:
         qset = existing_sets.get(set_data["slug"])
         sd = SetDiff(
@@ -157,13 +157,13 @@ def diff_bank(bank: dict, session: Session | None = None) -> BankDiff:
             published=set_data["published"] if qset is None else qset.published,
         )
         result.sets.append(sd)
-        stored = questions.get(qset.id, {}) if qset is not None else {}
+        stored = questions.get(_set_key(set_data["slug"], existing_sets), {})
         if qset is not None:
             sd.archived = qset.archived
             sd.fields = [f for f in ("title", "description") if getattr(qset, f) != set_data[f]]
             sd.published_ignored = qset.published != set_data["published"]
         keys = [q["key"] for q in set_data["questions"]]
-        place = positions(keys, stored.values())
+        place = positions(keys, stored)
         place_in_file = set(keys)
         for qdata in set_data["questions"]:
             qdata = {**qdata, **columns(qdata), "position": place[qdata["key"]]}
@@ -173,7 +173,7 @@ def diff_bank(bank: dict, session: Session | None = None) -> BankDiff:
                 sd.new.append(item)
                 continue
             item.archived = question.archived
-            item.fields = changed_fields(question, qdata)
+            item.fields = renamed.get(question.id, []) + changed_fields(question, qdata)
             (sd.changed if item.fields else sd.unchanged).append(item)
         for key, question in sorted(stored.items(), key=lambda kv: (kv[1].position, kv[1].id)):
             if key not in place_in_file and not question.archived:
@@ -181,18 +181,46 @@ def diff_bank(bank: dict, session: Session | None = None) -> BankDiff:
     return result
 
 
-def positions(file_keys: list[str], stored: Iterable[Question]) -> dict[str, int]:
+def _set_key(slug: str, sets: dict[str, QuestionSet]) -> int | str:
+    """The key of a file's set in the stored questions: its id, or its slug while it is still new."""
+    return sets[slug].id if slug in sets else f"new:{slug}"
+
+
+def _adopt_by_id(
+    bank: dict, sets: dict[str, QuestionSet], questions: dict[int | str, dict[str, Question]]
+) -> dict[int, list[str]]:
+    """As importing does: a file question whose `id` is a stored question of the role is that
+    question, under its new key and set. Moves them in `questions`; returns {id: ["key", "set"]}."""
+    by_uid = {q.uid: (set_key, q) for set_key, qs in questions.items() for q in qs.values()}
+    renamed: dict[int, list[str]] = {}
+    for set_data in bank["sets"]:
+        target = _set_key(set_data["slug"], sets)
+        for qdata in set_data["questions"]:
+            source, question = by_uid.get(qdata.get("id") or "", (None, None))
+            if question is None or (source == target and question.key == qdata["key"]):
+                continue
+            del questions[source][question.key]
+            questions.setdefault(target, {})[qdata["key"]] = question
+            renamed[question.id] = [
+                name
+                for name, differs in (("key", question.key != qdata["key"]), ("set", source != target))
+                if differs
+            ]
+    return renamed
+
+
+def positions(file_keys: list[str], stored: dict[str, Question]) -> dict[str, int]:
     """Each question's place in its set after an import: the file's order, with every stored question
     the file leaves out (a CSV carries only some kinds, an admin trimmed the file) kept right after the
     question it followed, so a partial file never reshuffles the set."""
     order = list(file_keys)
     placed = set(order)
     previous: str | None = None
-    for question in sorted(stored, key=lambda q: (q.position, q.id)):
-        if question.key not in placed:
-            order.insert(order.index(previous) + 1 if previous is not None else 0, question.key)
-            placed.add(question.key)
-        previous = question.key
+    for key, _question in sorted(stored.items(), key=lambda kv: (kv[1].position, kv[1].id)):
+        if key not in placed:
+            order.insert(order.index(previous) + 1 if previous is not None else 0, key)
+            placed.add(key)
+        previous = key
     return {key: index for index, key in enumerate(order)}
 
 

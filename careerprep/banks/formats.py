@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import false
 
 from ..extensions import db
-from ..models import Question, QuestionSet
+from ..models import Question, QuestionSet, Role
 from .csv_bank import MAX_QUESTIONS, csv_error, dump_csv, read_csv
 from .errors import BankError
 from .parse import MAX_DEPTH, parse, too_deep
@@ -168,12 +168,26 @@ def _duplicates(value: Any, path: str) -> Iterable[tuple[str, str]]:
 
 def set_bank(qset: QuestionSet) -> dict:
     """One set and its role in the bank format, every field included; archived questions are left out."""
-    role = qset.role
-    questions = db.session.scalars(
+    return role_bank(qset.role, [qset])
+
+
+def role_bank(role: Role, sets: list[QuestionSet] | None = None) -> dict:
+    """A role's live sets (or the sets given) in one bank; archived sets and questions are left out."""
+    if sets is None:
+        sets = list(
+            db.session.scalars(
+                db.select(QuestionSet)
+                .where(QuestionSet.role_id == role.id, QuestionSet.archived == false())
+                .order_by(QuestionSet.id)
+            )
+        )
+    questions: dict[int, list[Question]] = {s.id: [] for s in sets}
+    for q in db.session.scalars(
         db.select(Question)
-        .where(Question.set_id == qset.id, Question.archived == false())
+        .where(Question.set_id.in_(questions), Question.archived == false())
         .order_by(Question.position, Question.id)
-    )
+    ):
+        questions[q.set_id].append(q)
     return {
         "role": {"slug": role.slug, "title": role.title, "summary": role.summary or ""},
         "sets": [
@@ -182,15 +196,16 @@ def set_bank(qset: QuestionSet) -> dict:
                 "title": qset.title,
                 "description": qset.description or "",
                 "published": qset.published,
-                "questions": [question_bank(q) for q in questions],
+                "questions": [question_bank(q) for q in questions[qset.id]],
             }
+            for qset in sets
         ],
     }
 
 
 def question_bank(q: Question) -> dict:
     """One question in the bank format; a recall card has no exercise fields (as bundled banks)."""
-    fields: dict[str, Any] = {"key": q.key}
+    fields: dict[str, Any] = {"id": q.uid, "key": q.key}
     if q.kind != "recall":
         fields["kind"] = q.kind
     fields["prompt"] = q.prompt

@@ -4,6 +4,7 @@ all go through `apply_banks`."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Question, QuestionSet, Role, write_transaction
+from ..models import Question, QuestionSet, Role, question_uid, utc_now, write_transaction
 from .diff import BankDiff, diff_bank, positions, record_import
 from .errors import BankError
 from .formats import format_for, load
@@ -74,21 +75,27 @@ def import_bank(
         qset.description = set_data["description"]
         session.flush()
         existing = {q.key: q for q in session.scalars(db.select(Question).filter_by(set_id=qset.id))}
+        moved = _adopt_by_id(session, role, qset, set_data["questions"], existing)
         if progress is not None:
             progress(len(set_data["questions"]))
         listed = [q["key"] for q in set_data["questions"]]
-        place = positions(listed, existing.values())
+        place = positions(listed, existing)
         for key in existing.keys() - set(listed):  # the questions the file left out keep their place
             existing[key].position = place[key]
         for qdata in set_data["questions"]:
             qdata = {**qdata, **columns(qdata), "position": place[qdata["key"]]}
             question = existing.get(qdata["key"])
             if question is None:
+                uid = qdata.get("id") or new_uid(session, role.slug, qset.slug, qdata["key"])
                 session.add(
-                    Question(set_id=qset.id, key=qdata["key"], **{f: qdata[f] for f in QUESTION_COPY})
+                    Question(
+                        set_id=qset.id, key=qdata["key"], uid=uid, **{f: qdata[f] for f in QUESTION_COPY}
+                    )
                 )
                 summary.created += 1
-            elif any(getattr(question, f) != qdata[f] for f in QUESTION_COPY):
+            elif question.id in moved or any(getattr(question, f) != qdata[f] for f in QUESTION_COPY):
+                if any(getattr(question, f) != qdata[f] for f in QUESTION_COPY if f != "position"):
+                    question.updated_at = utc_now()  # content changed: Anki updates this note
                 for f in QUESTION_COPY:
                     setattr(question, f, qdata[f])
                 summary.updated += 1
@@ -96,6 +103,44 @@ def import_bank(
                 summary.unchanged += 1
     session.flush()
     return summary
+
+
+def new_uid(session: Session, role_slug: str, set_slug: str, key: str) -> str:
+    """The permanent id of a new question: derived from its place, unless a renamed question kept it."""
+    uid = question_uid(role_slug, set_slug, key)
+    if session.scalar(db.select(Question.id).filter_by(uid=uid)) is None:
+        return uid
+    return uuid.uuid4().hex
+
+
+def _adopt_by_id(
+    session: Session, role: Role, qset: QuestionSet, questions: list[dict], existing: dict[str, Question]
+) -> set[int]:
+    """Match the file's questions that carry an `id` to the stored question with that permanent id,
+    wherever the role keeps it: a renamed key or a move between sets updates it, never adds another.
+
+    `existing` (key -> question of this set) is rewritten to hold them under the file's keys; returns
+    the ids of the questions renamed or moved.
+    """
+    uids = [q["id"] for q in questions if q.get("id")]
+    if not uids:
+        return set()
+    stored = {q.uid: q for q in session.scalars(db.select(Question).where(Question.uid.in_(uids)))}
+    moved = set()
+    for qdata in questions:
+        question = stored.get(qdata.get("id") or "")
+        if question is None or question.question_set.role_id != role.id:
+            continue  # an id of another role's question is a new question here
+        if existing.get(qdata["key"]) is question:
+            continue
+        if question.set_id == qset.id:
+            existing.pop(question.key, None)
+        question.set_id, question.key = qset.id, qdata["key"]
+        question.updated_at = utc_now()
+        existing[qdata["key"]] = question
+        moved.add(question.id)
+    session.flush()
+    return moved
 
 
 def bundled_files(directory: Path = BANK_DIR) -> list[Path]:

@@ -10,9 +10,20 @@ from ..exercises import EXERCISE_FIELDS, KINDS
 from .errors import BankError
 from .kinds import exercise
 from .parse import parse
-from .rules import DIFFICULTIES, KEY_POINT_CHARS, KEY_POINTS, LIMITS, MAX_TAGS, MAX_TEXT, SLUG_RE
+from .rules import (
+    DIFFICULTIES,
+    KEY_POINT_CHARS,
+    KEY_POINTS,
+    LIMITS,
+    MAX_TAGS,
+    MAX_TEXT,
+    SLUG_RE,
+    UID_RE,
+    relative_images,
+)
 
 QUESTION_FIELDS = {
+    "id",
     "key",
     "prompt",
     "answer",
@@ -100,6 +111,8 @@ def validate(data: Any) -> dict:
         sets = []
     clean_sets: list[dict] = []
     set_slugs: dict[str, int] = {}
+    set_titles: dict[str, int] = {}
+    ids: dict[str, str] = {}
     for si, qset in enumerate(sets):
         clean = _set(check, qset, f"sets[{si}]")
         if clean is None:
@@ -107,6 +120,16 @@ def validate(data: Any) -> dict:
         if clean["slug"] in set_slugs:
             check.errors.append(f"sets[{si}].slug: duplicate of sets[{set_slugs[clean['slug']]}]")
         set_slugs.setdefault(clean["slug"], si)
+        # Anki names a set's deck by its title: one title for two sets would merge their decks.
+        title = clean["title"].casefold()
+        if title and title in set_titles:
+            check.errors.append(f"sets[{si}].title: duplicate of sets[{set_titles[title]}]")
+        set_titles.setdefault(title, si)
+        for qi, question in enumerate(clean["questions"]):
+            if question.get("id") in ids:
+                check.errors.append(f"sets[{si}].questions[{qi}].id: duplicate of {ids[question['id']]}")
+            elif question.get("id"):
+                ids[question["id"]] = f"sets[{si}].questions[{qi}]"
         clean_sets.append(clean)
     if check.errors:
         raise BankError(check.errors)
@@ -127,6 +150,8 @@ def _set(check: _Checker, qset: Any, path: str) -> dict | None:
         "published": published is not False,
         "questions": [],
     }
+    if "::" in clean["title"]:
+        check.errors.append(f"{path}.title: must not contain '::' (Anki would make it a nested deck)")
     questions = qset.get("questions")
     if not isinstance(questions, list) or not questions:
         check.errors.append(f"{path}.questions: required (a non-empty list)")
@@ -159,12 +184,22 @@ def _question(check: _Checker, q: Any, path: str) -> dict | None:
     kind, fields = exercise(check, q, path)
     low, high = KINDS[kind].key_points or KEY_POINTS
     prompt = check.text(q, path, "prompt")
+    answer = check.text(q, path, "answer")
+    for name, value in (("prompt", prompt), ("answer", answer)):
+        for src in relative_images(value):
+            check.errors.append(
+                f"{path}.{name}: image {src!r} is not an http(s) address; link a hosted image"
+            )
+    uid = check.text(q, path, "id", required=False, limit=LIMITS["uid"])
+    if uid and not UID_RE.match(uid):
+        check.errors.append(f"{path}.id: use 8 to 64 letters, digits, hyphens or underscores")
     return {
+        **({"id": uid} if uid else {}),
         "key": key,
         **({"kind": kind} if kind != "recall" else {}),
         "prompt": prompt,
         **{name: value for name, value in fields.items() if name != "kind"},
-        "answer": check.text(q, path, "answer"),
+        "answer": answer,
         "key_points": check.string_list(q, path, "key_points", low=low, high=high, limit=KEY_POINT_CHARS),
         "category": check.text(q, path, "category", limit=LIMITS["category"]),
         "difficulty": difficulty,

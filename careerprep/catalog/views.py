@@ -82,13 +82,14 @@ def plan(slug: str) -> Response:
 @bp.get("/roles/<slug>/anki.apkg")
 @login_required
 def deck(slug: str) -> Response:
-    """Download a role's published questions as an Anki deck (.apkg), one subdeck per set."""
+    """Download a role's published questions as an Anki deck (.apkg), one subdeck per set; with
+    `?progress=1`, your card states and review log come too, so Anki schedules from where you are."""
     role = visible_role_or_404(slug)
-    data = anki.role_deck(role)
+    with_progress = request.args.get("progress") == "1"
+    data = anki.role_deck(role, user=current_user if with_progress else None)
     if data is None:
         abort(404)
-    response = send_file(
-        io.BytesIO(data), mimetype=anki.MEDIA_TYPE, as_attachment=True, download_name=anki.deck_filename(role)
-    )
+    name = anki.deck_filename(role, with_progress=with_progress)
+    response = send_file(io.BytesIO(data), mimetype=anki.MEDIA_TYPE, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "private, no-store"
     return response

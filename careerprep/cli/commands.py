@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from ..account import restore
 from ..auth.services import hash_password, normalise_email, password_problem
 from ..banks import BankError
 from ..banks import seed as seed_banks
@@ -125,3 +126,26 @@ def fit_schedulers() -> None:
     for line in report:
         click.echo(line)
     click.echo(f"Fitted {len(report)} scheduler{'s' if len(report) != 1 else ''}.")
+
+
+@bp.cli.command("import-user-data")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--email", required=True, help="The account (on this server) that receives the data.")
+def import_user_data(file: Path, email: str) -> None:
+    """Import an account export (JSON) into the account EMAIL: all of it, or nothing."""
+    user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"no account {email}; create it first")
+    if file.stat().st_size > restore.MAX_BYTES:
+        raise click.ClickException(f"{file.name}: larger than {restore.MAX_BYTES:,} bytes")
+    try:
+        plan = restore.check_document(restore.read_document(file.read_bytes()))
+        db.session.rollback()  # the checks only read: end that before the write transaction
+        summary = restore.restore(user, plan)
+    except restore.RestoreError as exc:
+        for error in exc.errors:
+            click.echo(f"error: {error}", err=True)
+        raise click.ClickException(
+            f"{len(exc.errors)} problems in {file.name}; nothing was written"
+        ) from None
+    click.echo(f"Imported {file.name} into {user.email}: {summary}.")

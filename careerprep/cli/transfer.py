@@ -11,10 +11,10 @@ from typing import NoReturn
 import click
 from sqlalchemy import false
 
-from ..banks import BankError, anki, apply_banks, formats
+from ..banks import BankError, anki, anki_text, apply_banks, formats
 from ..banks.diff import diff_bank
 from ..extensions import db
-from ..models import Question, QuestionSet, Role
+from ..models import Question, QuestionSet, Role, User
 from .blueprint import bp
 
 PROGRESS_FROM = 200  # questions; smaller files finish before a bar would be seen
@@ -84,43 +84,128 @@ def find_set(spec: str) -> QuestionSet:
     return matches[0]
 
 
+FORMATS = ("yaml", "json", "csv", "apkg", "anki-tsv")
+EXTENSIONS = {"yaml": "yaml", "json": "json", "csv": "csv", "apkg": "apkg", "anki-tsv": "tsv"}
+
+
+def _role(slug: str) -> Role:
+    """A role by slug, or a clear error."""
+    role = db.session.scalar(db.select(Role).filter_by(slug=slug))
+    if role is None:
+        raise click.ClickException(f"no role {slug!r}")
+    return role
+
+
+def _export_role(
+    role: Role,
+    fmt: str,
+    advance: Callable[[int], object],
+    qset: QuestionSet | None = None,
+    user: User | None = None,
+) -> bytes | None:
+    """One role (or one of its sets) in a format; None when an Anki format has nothing published."""
+    if fmt == "apkg":
+        return anki.set_deck(qset, advance) if qset else anki.role_deck(role, advance, user)
+    if fmt == "anki-tsv":
+        text = anki_text.role_tsv(role, qset.id if qset else None, advance)
+        return None if text is None else text.encode("utf-8")
+    bank = formats.set_bank(qset) if qset else formats.role_bank(role)
+    try:
+        return formats.dump(bank, fmt, advance).encode("utf-8")
+    except BankError as exc:
+        _fail(exc.errors, f"{role.slug}{'/' + qset.slug if qset else ''}")
+
+
+def _live_count(*conditions) -> int:
+    """Live questions of live sets matching the conditions (for the progress bar and the summary)."""
+    return db.session.scalar(
+        db.select(db.func.count(Question.id))
+        .join(QuestionSet, QuestionSet.id == Question.set_id)
+        .join(Role, Role.id == QuestionSet.role_id)
+        .where(Question.archived == false(), QuestionSet.archived == false(), *conditions)
+    )
+
+
 @bp.cli.command("export-questions")
-@click.argument("set_slug")
+@click.argument("set_slug", required=False)
+@click.option("--role", "role_slug", help="Export this whole role (every set) instead of one set.")
+@click.option("--all", "everything", is_flag=True, help="Export the whole catalogue, every live role.")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["yaml", "json", "csv", "apkg"]),
+    type=click.Choice(FORMATS),
     default="yaml",
     show_default=True,
-    help="Bank format (imports back to the same set) or an Anki deck.",
+    help="Bank format (imports back), an Anki deck, or Anki-ready text (anki-tsv) for Anki's text importer.",
 )
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to PATH instead of standard output (required for apkg).",
+    type=click.Path(writable=True, path_type=Path),
+    help="Write to PATH instead of standard output (required for apkg; a folder for --all in bank formats).",
 )
-def export_questions(set_slug: str, fmt: str, output: Path | None) -> None:
-    """Export the set SET_SLUG (or ROLE/SET when the slug is in several roles)."""
+@click.option("--with-progress", "email", help="apkg: carry this account's card states and review log.")
+def export_questions(
+    set_slug: str | None,
+    role_slug: str | None,
+    everything: bool,
+    fmt: str,
+    output: Path | None,
+    email: str | None,
+) -> None:
+    """Export the set SET_SLUG (or ROLE/SET), a whole role (--role) or the catalogue (--all)."""
+    if sum((bool(set_slug), bool(role_slug), everything)) != 1:
+        raise click.UsageError("give one of SET_SLUG, --role ROLE or --all")
     if fmt == "apkg" and output is None:
         raise click.UsageError("--output PATH is required for --format apkg (a binary file)")
-    qset = find_set(set_slug)
-    total = db.session.scalar(
-        db.select(db.func.count(Question.id)).where(Question.set_id == qset.id, Question.archived == false())
-    )
+    if everything and output is None:
+        raise click.UsageError("--output is required for --all (a file for apkg, else a folder)")
+    if email and fmt != "apkg":
+        raise click.UsageError("--with-progress goes with --format apkg")
+    user = None
+    if email:
+        user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no account {email}")
+    if everything:
+        _export_catalogue(fmt, output, user)
+        return
+    qset = find_set(set_slug) if set_slug else None
+    role = qset.role if qset else _role(role_slug)
+    total = _live_count(QuestionSet.id == qset.id) if qset else _live_count(Role.id == role.id)
     with progress(total or 0, "Exporting") as advance:
-        if fmt == "apkg":
-            data = anki.set_deck(qset, advance)
-            if data is None:
-                raise click.ClickException(f"{set_slug}: no published questions to put in a deck")
-        else:
-            try:
-                data = formats.dump(formats.set_bank(qset), fmt, advance).encode("utf-8")
-            except BankError as exc:
-                _fail(exc.errors, set_slug)
+        data = _export_role(role, fmt, advance, qset, user)
     db.session.rollback()
+    if data is None:
+        raise click.ClickException(f"{set_slug or role_slug}: no published questions to put in a deck")
     if output is None:
         click.echo(data, nl=False)  # bytes go to stdout unchanged (a CSV keeps its BOM)
         return
     output.write_bytes(data)
-    click.echo(f"Wrote {total} questions of {qset.role.slug}/{qset.slug} to {output}.", err=True)
+    what = f"{role.slug}/{qset.slug}" if qset else role.slug
+    click.echo(f"Wrote {total} questions of {what} to {output}.", err=True)
+
+
+def _export_catalogue(fmt: str, output: Path, user: User | None) -> None:
+    """Every live role: one .apkg holding them all, or one file per role in the folder `output`."""
+    total = _live_count(Role.archived == false())
+    with progress(total or 0, "Exporting") as advance:
+        if fmt == "apkg":
+            data = anki.catalogue_deck(advance, user)
+            db.session.rollback()
+            if data is None:
+                raise click.ClickException("no published questions to put in a deck")
+            output.write_bytes(data)
+            click.echo(f"Wrote the catalogue ({total} questions) to {output}.", err=True)
+            return
+        output.mkdir(parents=True, exist_ok=True)
+        roles = list(db.session.scalars(db.select(Role).where(Role.archived == false()).order_by(Role.slug)))
+        written = []
+        for role in roles:
+            data = _export_role(role, fmt, advance)
+            if data is not None:
+                path = output / f"{role.slug}.{EXTENSIONS[fmt]}"
+                path.write_bytes(data)
+                written.append(path.name)
+    db.session.rollback()
+    click.echo(f"Wrote {len(written)} roles ({total} questions) to {output}: {', '.join(written)}.", err=True)

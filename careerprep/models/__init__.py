@@ -13,7 +13,7 @@ from .base import (
     utc_now,
     write_transaction,
 )
-from .catalogue import Question, QuestionSet, Role
+from .catalogue import Question, QuestionSet, Role, question_uid
 from .mock import MockInterview, MockItem
 from .scheduler import SchedulerFit
 from .study import (
@@ -42,6 +42,7 @@ __all__ = [
     "MockInterview",
     "MockItem",
     "Question",
+    "question_uid",
     "QuestionSet",
     "Report",
     "Review",

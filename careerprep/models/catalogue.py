@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -17,6 +20,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .base import UTCDateTime, utc_now
+
+# Permanent question ids are uuid5 of this namespace and "role/set/key" at the time the question is
+# first stored, so two servers seeded from the same banks agree on every id without storing them.
+UID_NAMESPACE = uuid.UUID("6f1c1a52-8a4e-5b7e-9d3c-2f0d8e6b4a11")
+
+
+def question_uid(role_slug: str, set_slug: str, key: str) -> str:
+    """The permanent id a question gets when it is first stored (kept through every later rename)."""
+    return uuid.uuid5(UID_NAMESPACE, f"{role_slug}/{set_slug}/{key}").hex
+
+
+def _random_uid() -> str:
+    """A fresh permanent id for a question created outside a bank import or the editor (tests)."""
+    return uuid.uuid4().hex
 
 
 class Role(db.Model):
@@ -61,6 +79,9 @@ class Question(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The permanent id: bank files carry it as `id`, Anki GUIDs and data imports match on it, and no
+    # edit (key, set, slug) changes it. The key is the author's handle and may change.
+    uid: Mapped[str] = mapped_column(String(64), unique=True, default=_random_uid)
     set_id: Mapped[int] = mapped_column(ForeignKey("question_set.id"))
     key: Mapped[str] = mapped_column(String(120))
     # The exercise kind (careerprep.exercises.KINDS): recall, predict, spot_bug, write_code, read_output,
@@ -80,5 +101,8 @@ class Question(db.Model):
     # Order within its set; new cards are introduced easiest first, interleaving the sets.
     position: Mapped[int] = mapped_column(Integer, default=0)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the content last changed (an import or the editor; not its position): an Anki note's
+    # modification time, so re-importing a deck updates only the notes that really changed.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     question_set: Mapped[QuestionSet] = relationship(back_populates="questions")

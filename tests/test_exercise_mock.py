@@ -73,10 +73,10 @@ RESULTS = {
 SUGGESTIONS = {  # data-suggestions: the rating for 0, 1 … n key points ticked, answered at once
     "predict": "4,4,4",
     "spot_bug": "2,2,2",
-    "write_code": "1,2,3,4",
-    "read_output": "1,2,3,4",
-    "design": "1,2,2,2",  # out of range: capped at Hard
-    "recall": "1,2,3,4",
+    "write_code": "1,1,3,4",
+    "read_output": "1,1,3,4",
+    "design": "1,1,2,2",  # out of range: capped at Hard
+    "recall": "1,1,3,4",
 }
 
 

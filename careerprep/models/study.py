@@ -86,7 +86,9 @@ class Review(db.Model):
     interval_seconds: Mapped[int] = mapped_column(Integer)
     # Interview practice: what the user wrote before the reveal, and which key points it covered.
     draft: Mapped[str | None] = mapped_column(Text)
-    covered: Mapped[list[int] | None] = mapped_column(JSON)  # indexes into the key points
+    covered: Mapped[list[int] | None] = mapped_column(JSON)  # indexes into the key points (confirmed)
+    # The key points the detector found in the draft (pre-ticked at the reveal); None without a draft.
+    detected: Mapped[list[int] | None] = mapped_column(JSON)
     key_point_count: Mapped[int | None] = mapped_column(Integer)
     mode: Mapped[str] = mapped_column(String(20), default="due", server_default="due")
     # An exercise attempt: what was typed or chosen (output, lines, an estimate) and whether the

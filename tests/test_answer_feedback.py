@@ -21,7 +21,7 @@ from careerprep.practice.feedback import highlighted
 from careerprep.practice.rating import SUGGESTION_RULE
 from tests.conftest import bank_dict, count_queries, load_bank, make_user, rating_token
 from tests.helpers import DRILL, HX, front, set_user
-from tests.transfer_support import apply_form, bank_snapshot, preview
+from tests.transfer_support import apply_form, preview
 
 POINTS = [
     "Write the new contents to a temporary file first",
@@ -305,7 +305,6 @@ def test_a_mapping_without_terms_is_a_plain_point_and_groups_are_kept():
 def test_terms_round_trip_through_export_and_import(app, admin, fmt):
     bank = feedback_bank(terms=True)
     load_bank(app, bank)
-    stored = bank_snapshot(app)
     with app.app_context():
         set_id = db.session.scalar(db.select(Question.set_id))
     exported = admin.get(f"/admin/sets/{set_id}/export.{fmt}").data
@@ -317,12 +316,13 @@ def test_terms_round_trip_through_export_and_import(app, admin, fmt):
     # Changing only a term shows up in the import preview as a changed field.
     data["sets"][0]["questions"][0]["key_points"][3]["terms"].append("parent dir")
     page = html.unescape(preview(admin, json.dumps(data), "x.json").get_data(as_text=True))
-    assert "changed: q-0 (key point terms)" in page or "key point terms" in page
+    assert re.search(r"<code>q-0</code>[^<]*<span class=\"muted\">— key point terms</span>", page)
     assert admin.post("/admin/import/apply", data=apply_form(page)).status_code == 303
     with app.app_context():
         terms = db.session.scalar(db.select(Question.key_point_terms).filter_by(key="q-0"))
     assert terms[POINTS[3]]["terms"][-1] == "parent dir"
-    assert bank_snapshot(app) != stored or True  # the snapshot lists the texts, which did not change
+    with app.app_context():
+        assert db.session.scalar(db.select(Question.key_points).filter_by(key="q-0")) == POINTS
 
 
 def test_csv_export_refuses_key_points_with_terms(app, admin):

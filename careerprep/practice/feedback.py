@@ -23,7 +23,10 @@ from ..models import Question
 from ..queries import visible_questions
 
 BEHAVIOURAL = "Behavioural"  # the bank category of behavioural questions (STAR structure, not "answer first")
-ROLE_LANGUAGE_SECONDS = 600  # how long a worker reuses a role's vocabulary before reading its banks again
+# How long a worker reuses a role's vocabulary before reading its banks again. Building it costs ~1-2 s
+# for a role of ~230 questions (tokenizing every text), so it is kept an hour; an import clears it at once
+# in the worker that imported, and an admin edit of one question changes it little.
+ROLE_LANGUAGE_SECONDS = 3600
 MATCHED_WORDS = 6  # at most this many matched words listed under a detected point
 _CACHE = "careerprep.role_language"
 

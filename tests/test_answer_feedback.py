@@ -173,6 +173,15 @@ def test_rating_stores_detected_and_confirmed_ticks_and_ignores_a_posted_detecte
     assert review.detected == FOUND and review.covered == [0, 3] and review.key_point_count == 4
 
 
+def test_the_review_page_shows_where_the_ticks_and_the_check_differed(drafting, app):
+    page = reveal_draft(drafting).get_data(as_text=True)
+    data = {"token": rating_token(page), "rating": "3", "checklist": "1", "covered": ["0", "3"]}
+    assert drafting.post(DRILL, data={**data, "draft": DRAFT}).status_code == 303
+    shown = drafting.get(f"/reviews/{only_review(app).id}").get_data(as_text=True)
+    assert "The answer check found 3 of 4 in your draft." in shown
+    assert shown.count("(found in your draft)") == 2 and shown.count("(not found in your draft)") == 1
+
+
 def test_unticking_every_pre_tick_is_stored_as_an_empty_confirmation(drafting, app):
     page = reveal_draft(drafting).get_data(as_text=True)
     data = {"token": rating_token(page), "rating": "1", "checklist": "1", "draft": DRAFT}

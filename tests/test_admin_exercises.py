@@ -68,6 +68,7 @@ def stored(app, key: str) -> dict:
             "language": q.language,
             "exercise": q.exercise,
             "key_points": q.key_points,
+            "key_point_terms": q.key_point_terms,
             "tags": q.tags,
         }
 
@@ -173,6 +174,7 @@ def test_changing_the_kind_drops_the_fields_the_new_kind_does_not_use(app, admin
         "language": None,
         "exercise": None,
         "key_points": None,
+        "key_point_terms": None,
         "tags": ["c"],
     }
     with app.app_context():

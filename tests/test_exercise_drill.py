@@ -344,7 +344,7 @@ def test_the_check_gives_a_verdict_and_suggests_a_rating(app, drill_of, kind, fi
         assert f"Suggested: {rating}, from the check above." in page
         assert "Rate as suggested" in page
     else:  # design: the checklist suggests, capped at Hard when the estimate is out of range
-        assert data_suggestions(page) == ("1,2,3,4" if expected[0] == "right" else "1,2,2,2")
+        assert data_suggestions(page) == ("1,1,3,4" if expected[0] == "right" else "1,1,2,2")
         assert "Tick what you covered for a suggested rating." in page
         assert "Rate from my checklist" in page
     assert recorded(app) == (0, 0)
@@ -361,7 +361,7 @@ def test_unchecked_kinds_have_no_verdict_and_suggest_from_the_checklist(drill_of
     page = text_of(show_back(drill_of(kind), kind))
     assert verdict(page) is None
     assert suggested(page) is None
-    assert data_suggestions(page) == "1,2,3,4"  # 0 … 3 of 3 key points, answered at once
+    assert data_suggestions(page) == "1,1,3,4"  # 0 … 3 of 3 key points, answered at once
     assert "Tick what you covered for a suggested rating." in page
 
 
@@ -638,7 +638,8 @@ AUTO = [
     ("design", {"estimate": "1000"}, [0, 1, 2], "300", 3),
     ("design", {"estimate": "9000"}, [0, 1, 2], None, 2),
     ("design", {"estimate": "9000"}, [], None, 1),
-    ("write_code", {"code": "int x;"}, [0], None, 2),
+    ("write_code", {"code": "int x;"}, [0], None, 1),  # most of the checklist missing: Again
+    ("design", {"estimate": "1000"}, [0, 1, 2], "301", 2),  # all of it, recalled slowly: Hard
     ("write_code", {"code": "int x;"}, [0, 1, 2], None, 4),
     ("read_output", None, [], None, 1),
     ("read_output", None, [0, 1], None, 3),

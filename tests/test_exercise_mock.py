@@ -65,10 +65,10 @@ RESULTS = {
 SUGGESTIONS = {  # data-suggestions: the rating for 0, 1 … n key points ticked, answered at once
     "predict": "4,4,4",
     "spot_bug": "2,2,2",
-    "write_code": "1,2,3,4",
-    "read_output": "1,2,3,4",
-    "design": "1,2,2,2",  # out of range: capped at Hard
-    "recall": "1,2,3,4",
+    "write_code": "1,1,3,4",
+    "read_output": "1,1,3,4",
+    "design": "1,1,2,2",  # out of range: capped at Hard
+    "recall": "1,1,3,4",
 }
 
 
@@ -291,7 +291,8 @@ def test_results_show_each_attempt_beside_the_answer(app, logged_in, mock_of_all
         "recall": ["An exited child nobody waited for."],
     }
     for item in found:
-        chunk = " ".join(html.unescape(articles[item.id]).split())
+        # The answer check may highlight words of a typed answer: compare the text without the <mark>s.
+        chunk = " ".join(html.unescape(re.sub(r"</?mark>", "", articles[item.id])).split())
         for text in expected[kind_of(item)]:
             assert text in chunk, (kind_of(item), text)
 

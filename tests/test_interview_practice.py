@@ -10,7 +10,7 @@ import pytest
 
 from careerprep.extensions import db
 from careerprep.models import CardFlag, CardState, Question, Review, User
-from careerprep.practice.rating import QUICK_SECONDS, suggest_rating
+from careerprep.practice.rating import QUICK_SECONDS, SLOW_SECONDS, suggest_rating
 from careerprep.scheduling import format_interval
 from tests.conftest import card_state, count_queries, load_bank, make_user, rating_token
 from tests.helpers import DRILL, HX, front, question_ids, rate, reveal, set_user
@@ -134,13 +134,16 @@ def test_draft_box_off_shows_a_plain_reveal_link(logged_in, bank):
     [
         (0, 5, 10, 1),
         (1, 5, 10, 1),
-        (2, 5, 10, 2),
-        (1, 3, 10, 2),
+        (2, 5, 10, 1),  # most points missing: the answer would fail, so Again (no longer Hard)
+        (1, 3, 10, 1),
         (3, 5, 10, 3),
         (4, 5, 10, 3),
+        (4, 5, SLOW_SECONDS + 1, 3),  # most but not all, slowly: still Good
         (5, 5, 10, 4),
         (5, 5, QUICK_SECONDS, 4),
         (5, 5, QUICK_SECONDS + 1, 3),
+        (5, 5, SLOW_SECONDS, 3),
+        (5, 5, SLOW_SECONDS + 1, 2),  # all of them, recalled with effort: Hard
         (5, 5, None, 3),
         (0, 0, 10, 3),
     ],
@@ -164,7 +167,7 @@ def test_rate_from_checklist_uses_the_rule(app, logged_in, bank):
     )
     assert response.status_code == 303
     with app.app_context():
-        assert db.session.scalar(db.select(Review.rating)) == 2  # 1 of 3 key points → Hard
+        assert db.session.scalar(db.select(Review.rating)) == 1  # 1 of 3 key points: most missing → Again
 
 
 @pytest.mark.parametrize(("seconds", "expected"), [("0", 4), ("90", 4), ("91", 3), ("", 3), ("9" * 20, 3)])

@@ -263,6 +263,7 @@ def _review_rows(user_id: int) -> Result:
             Review.mode,
             Review.draft,
             Review.covered,
+            Review.detected,
             Review.key_point_count,
             Review.prev_state,
             Review.attempt,
@@ -302,6 +303,7 @@ def _reviews(user_id: int) -> Iterator[dict]:
             "mode": row.mode,
             "draft": row.draft,
             "covered": row.covered,
+            "detected": row.detected,  # what the answer check found in the draft (None without one)
             "key_point_count": row.key_point_count,
             "prev_state": row.prev_state,
             "attempt": row.attempt,

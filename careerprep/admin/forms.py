@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from ..banks.rules import KEY_POINT_CHARS, KEY_POINTS, LIMITS, MAX_TAGS, MAX_TEXT, SLUG_RE
 from ..exercises import KINDS, LANGUAGES, UNITS
 from ..forms import Form, strip_whitespace
-from .question_kinds import OUTPUT_SEPARATOR, carried, editor_data, follow_up_rows, unix_newlines
+from .question_kinds import OUTPUT_SEPARATOR, carried, editor_data, follow_up_rows, point_items, unix_newlines
 
 # -- authoring -----------------------------------------------------------------------------------------
 
@@ -166,6 +166,13 @@ class QuestionForm(Form):
         render_kw={"rows": 14},
     )
     key_points = TextAreaField("Key points, one per line", filters=[strip_whitespace], render_kw={"rows": 6})
+    key_point_terms = TextAreaField(
+        "Terms for the answer check (optional), one line per key point",
+        description="Line N helps detect point N in a typed answer: alternatives and synonyms "
+        "separated by |, then “; required:” and terms of which one must appear (fork | duplicates the "
+        "process | clone ; required: fork | clone). Leave a line empty for a point without terms.",
+        render_kw={"rows": 6},
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -209,6 +216,10 @@ class QuestionForm(Form):
 
     def point_list(self) -> list[str]:
         return [line.strip() for line in (self.key_points.data or "").splitlines() if line.strip()]
+
+    def point_items(self) -> list:
+        """The key points in the bank format, with the terms box's line for each (a mapping if any)."""
+        return point_items(self.point_list(), self.key_point_terms.data)
 
     def tag_list(self) -> list[str]:
         return list(dict.fromkeys(t.strip().lower() for t in (self.tags.data or "").split(",") if t.strip()))

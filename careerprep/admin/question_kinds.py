@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from ..banks import points
 from ..banks.errors import BankError
 from ..banks.formats import question_bank
 from ..banks.rules import CODE_CHARS, FOLLOW_UPS, MAX_TEXT, OUTPUT_CHARS
@@ -107,7 +108,8 @@ def editor_data(question) -> dict:
         "kind": bank.get("kind", "recall"),
         "prompt": bank["prompt"],
         "answer": bank["answer"],
-        "key_points": "\n".join(bank["key_points"]),
+        "key_points": "\n".join(points.text(p) for p in bank["key_points"]),
+        "key_point_terms": terms_text(bank["key_points"]),
         "category": bank["category"],
         "difficulty": str(bank["difficulty"]),
         "tags": ", ".join(bank["tags"]),
@@ -126,6 +128,42 @@ def editor_data(question) -> dict:
 
 
 # -- the form as a bank-format question ---------------------------------------------------------------
+
+
+# The editor's terms box: one line per key point, "alternative | alternative ; required: term | term"
+# (several "; required:" parts for several groups, each needing one of its terms).
+_REQUIRED = re.compile(r"\s*;?\s*required\s*:\s*", re.IGNORECASE)
+
+
+def terms_text(items: list) -> str:
+    """Bank key points' terms as the editor's lines, one per point (empty for a point without terms)."""
+    lines = []
+    for item in items:
+        if not isinstance(item, dict):
+            lines.append("")
+            continue
+        required = item.get("required") or []
+        groups = required if required and isinstance(required[0], list) else [required] if required else []
+        line = " | ".join(item.get("terms") or [])
+        lines.append(line + "".join(f" ; required: {' | '.join(group)}" for group in groups))
+    return "\n".join(lines).rstrip("\n")
+
+
+def _terms(part: str) -> list[str]:
+    return [t.strip() for t in part.split("|") if t.strip()]
+
+
+def point_items(texts: list[str], terms: str | None) -> list:
+    """Key points in the bank format, from the editor's points and its terms box (line N: point N)."""
+    lines = (terms or "").splitlines()
+    items: list = []
+    for i, point in enumerate(texts):
+        alternatives, *required = _REQUIRED.split(lines[i].strip() if i < len(lines) else "")
+        groups = [g for g in (_terms(part) for part in required) if g]
+        found = {"terms": _terms(alternatives), "required": groups[0] if len(groups) == 1 else groups}
+        found = {k: v for k, v in found.items() if v}
+        items.append({"text": point, **found} if found else point)
+    return items
 
 
 def split_outputs(text: str | None) -> list[str]:
@@ -205,7 +243,7 @@ def bank_question(form: QuestionForm, stored: dict | None = None) -> dict:
         "kind": kind,
         "prompt": form.prompt.data,
         "answer": form.answer.data,
-        "key_points": form.point_list(),
+        "key_points": form.point_items(),
         "category": form.category.data,
         "difficulty": int(difficulty) if difficulty in ("1", "2", "3") else difficulty,
         "tags": form.tag_list(),

@@ -8,6 +8,8 @@ CSV holds one role and one question per row, under a header row with exactly the
 - The role and set columns repeat on every row and must agree across the rows of one role or set.
   A file may hold several sets of one role; sets and questions keep the order of their rows.
 - ``key_points``: one point per line within the cell (or separated by `` | `` on one line).
+- Key points with detector terms (``{text, terms, required}`` in YAML or JSON) have no CSV column: a
+  CSV export of a question with terms is refused, naming it; use YAML or JSON for those.
 - ``tags``: separated by commas. ``difficulty``: 1, 2 or 3.
 - Optional columns ``kind``, ``language`` and ``code`` carry the exercise kinds that fit in a cell:
   ``recall`` (the default when the column is missing or empty) and ``read_output`` (``code`` holds
@@ -281,7 +283,9 @@ def dump_csv(bank: dict, progress: Callable[[int], object] | None = None) -> str
             where = f"{qset['slug']}/{q['key']}"
             if any("," in t for t in q["tags"]):
                 problems.append(f"{where}: a tag contains a comma")
-            if any("\n" in p or "\r" in p for p in q["key_points"]):
+            if any(isinstance(p, dict) for p in q["key_points"]):
+                problems.append(f"{where}: key points carry detector terms")
+            elif any("\n" in p or "\r" in p for p in q["key_points"]):
                 problems.append(f"{where}: a key point contains a line break")
     if problems:
         raise BankError([f"{p}, which CSV cannot hold; export YAML or JSON instead" for p in problems])

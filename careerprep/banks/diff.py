@@ -18,7 +18,7 @@ from ..models import Question, QuestionSet, Role
 from .kinds import columns
 from .rules import QUESTION_COPY
 
-FIELD_LABELS = {"position": "order"}
+FIELD_LABELS = {"position": "order", "key_point_terms": "key point terms"}
 
 
 @dataclass

@@ -15,6 +15,7 @@ from sqlalchemy import false
 
 from ..extensions import db
 from ..models import Question, QuestionSet, Role
+from . import points
 from .csv_bank import MAX_QUESTIONS, csv_error, dump_csv, read_csv
 from .errors import BankError
 from .parse import MAX_DEPTH, parse, too_deep
@@ -216,7 +217,7 @@ def question_bank(q: Question) -> dict:
     fields.update(q.exercise or {})
     fields.update(
         answer=q.answer,
-        key_points=list(q.key_points),
+        key_points=points.join(list(q.key_points), q.key_point_terms),
         category=q.category,
         difficulty=q.difficulty,
         tags=list(q.tags),

@@ -180,6 +180,9 @@ def apply_banks(
         except BaseException:
             db.session.rollback()
             raise
+    from ..practice.feedback import forget_role_language  # here: banks must not import the drill at load
+
+    forget_role_language()  # this worker reads the new vocabulary at once; others within minutes
     return applied
 
 

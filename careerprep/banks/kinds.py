@@ -11,6 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ..exercises import KINDS, LANGUAGES, UNITS, code_lines, normalise_output
+from . import points
 from .rules import (
     CODE_CHARS,
     CODE_LINES,
@@ -36,10 +37,14 @@ LISTINGS = ("code", "solution", "tests")  # fields holding source code
 
 
 def columns(question: dict) -> dict:
-    """A clean question's exercise fields as a stored question holds them: kind, code, language, and
-    the rest in one `exercise` mapping (None for a recall card)."""
+    """A clean question's fields as a stored question holds them: key point texts and their terms apart
+    (banks/points.py), kind, code, language, and the rest in one `exercise` mapping (None for a recall
+    card)."""
     fields = {field: question[field] for field in _FIELDS if field in question}
+    key_points, key_point_terms = points.split(question.get("key_points") or [])
     return {
+        "key_points": key_points,
+        "key_point_terms": key_point_terms,
         "kind": question.get("kind", "recall"),
         "code": question.get("code"),
         "language": question.get("language"),

@@ -12,6 +12,10 @@ UID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a question's permanent id (`id`
 MAX_TEXT = 20_000  # a prompt, an answer, a description, a learner's draft (characters)
 KEY_POINTS = (3, 6)  # how many key points a question has
 KEY_POINT_CHARS = 300
+# A key point's author terms for the detector (banks/points.py): alternatives and required terms.
+MAX_POINT_TERMS = 12  # terms in a point's `terms`, or in one group of `required`
+MAX_REQUIRED_GROUPS = 4
+TERM_CHARS = 80
 MAX_TAGS = 12
 LIMITS = {"slug": 80, "title": 120, "key": 120, "category": 120, "tag": 40, "summary": 2000, "uid": 64}
 DIFFICULTIES = (1, 2, 3)
@@ -25,6 +29,7 @@ QUESTION_COPY = (
     "exercise",
     "answer",
     "key_points",
+    "key_point_terms",
     "category",
     "difficulty",
     "tags",

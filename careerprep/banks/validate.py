@@ -10,9 +10,9 @@ from ..exercises import EXERCISE_FIELDS, KINDS
 from .errors import BankError
 from .kinds import exercise
 from .parse import parse
+from .points import check_points
 from .rules import (
     DIFFICULTIES,
-    KEY_POINT_CHARS,
     KEY_POINTS,
     LIMITS,
     MAX_TAGS,
@@ -200,7 +200,7 @@ def _question(check: _Checker, q: Any, path: str) -> dict | None:
         "prompt": prompt,
         **{name: value for name, value in fields.items() if name != "kind"},
         "answer": answer,
-        "key_points": check.string_list(q, path, "key_points", low=low, high=high, limit=KEY_POINT_CHARS),
+        "key_points": check_points(check, q, path, low=low, high=high),
         "category": check.text(q, path, "category", limit=LIMITS["category"]),
         "difficulty": difficulty,
         "tags": check.string_list(q, path, "tags", low=0, high=MAX_TAGS, limit=LIMITS["tag"]),

@@ -16,6 +16,7 @@ from ..models import (
     User,
 )
 from ..practice.attempts import Attempt, stored
+from ..practice.feedback import AnswerFeedback, answer_feedback, detected_points, role_language
 from ..practice.rating import Token, record_rating, suggestions
 from ..scheduling import RATING_LABELS
 
@@ -49,6 +50,7 @@ class ResultRow:
     covered: set[int] = field(default_factory=set)
     rating: int | None = None
     errors: list[str] = field(default_factory=list)
+    feedback: AnswerFeedback | None = None  # what the detector found in the answer (before rating)
 
     @property
     def question(self) -> Question:
@@ -91,8 +93,24 @@ class ResultRow:
 
 
 def result_rows(mock: MockInterview) -> list[ResultRow]:
-    """The saved coverage and ratings of each question (empty before rating)."""
-    return [ResultRow(item=item, covered=set(item.covered or []), rating=item.rating) for item in mock.items]
+    """The saved coverage and ratings of each question; before rating, the key points the detector
+    found in each answer, pre-ticked for the user to confirm."""
+    rows = [ResultRow(item=item, covered=set(item.covered or []), rating=item.rating) for item in mock.items]
+    if mock.rated_at is None:
+        with_feedback(mock, rows, pre_tick=True)
+    return rows
+
+
+def with_feedback(mock: MockInterview, rows: list[ResultRow], *, pre_tick: bool = False) -> None:
+    """Attach the detector's findings to each answered row (and tick them when `pre_tick`)."""
+    language = None
+    for row in rows:
+        if not row.reached or not (row.item.draft or "").strip():
+            continue
+        language = language or role_language(mock.role_id)
+        row.feedback = answer_feedback(row.question, row.item.draft, language)
+        if pre_tick and row.feedback is not None and row.item.covered is None:
+            row.covered = set(row.feedback.detected)
 
 
 def read_ratings(mock: MockInterview, form) -> tuple[list[ResultRow], bool]:
@@ -148,6 +166,8 @@ def rate_mock(user: User, mock: MockInterview, rows: list[ResultRow], now: datet
             nonce=f"mock-{item.id}",
             shown_at_ms=int(item.started_at.timestamp() * 1000) if item.started_at else now_ms,
         )
+        # Recomputed from the stored answer, never read from the form.
+        language = role_language(mock.role_id) if (item.draft or "").strip() else None
         result = record_rating(
             user,
             row.question,
@@ -155,6 +175,7 @@ def rate_mock(user: User, mock: MockInterview, rows: list[ResultRow], now: datet
             rating,
             draft=item.draft,
             covered=covered,
+            detected=detected_points(row.question, item.draft, language),
             mode="mock",
             attempt=row.attempt,
         )

@@ -18,11 +18,9 @@ from ..models import (
     write_transaction,
 )
 from ..practice.attempts import Attempt
+from ..practice.feedback import BEHAVIOURAL
 from ..practice.rating import MAX_DRAFT
 from ..queries import card_join, visible_questions
-
-BEHAVIOURAL = "Behavioural"
-
 
 # -- starting a mock ------------------------------------------------------------------------------
 

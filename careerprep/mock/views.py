@@ -14,7 +14,7 @@ from ..practice.attempts import Attempt, AttemptError, chosen_lines, read_attemp
 from ..queries import visible_role
 from ..web import int_id
 from .forms import MAX_MINUTES, MAX_QUESTIONS, MockForm, clamp
-from .results import ResultRow, mock_summary, past_mocks, rate_mock, read_ratings, result_rows
+from .results import ResultRow, mock_summary, past_mocks, rate_mock, read_ratings, result_rows, with_feedback
 from .services import (
     BEHAVIOURAL,
     create_mock,
@@ -233,6 +233,7 @@ def rate(mock_id: int) -> Response:
         return redirect_to(url_for("mock.results", mock_id=mock.id))
     rows, valid = read_ratings(mock, request.form)
     if not valid:
+        with_feedback(mock, rows)  # the highlights again; the ticks stay as sent
         return _render_results(mock, rows, status=422)
     rate_mock(current_user, mock, rows, utc_now())
     flash("Ratings saved. Each question is scheduled for review.", "success")

@@ -94,7 +94,10 @@ class Question(db.Model):
     exercise: Mapped[dict | None] = mapped_column(JSON)
     prompt: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
-    key_points: Mapped[list[str]] = mapped_column(JSON, default=list)
+    key_points: Mapped[list[str]] = mapped_column(JSON, default=list)  # the texts, in bank order
+    # The author's terms for some key points: point text -> {"terms": [...], "required": [...]} (None: none).
+    # Kept apart so everything that shows key points reads plain text (banks/kinds.py splits and joins).
+    key_point_terms: Mapped[dict | None] = mapped_column(JSON)
     category: Mapped[str] = mapped_column(String(120))
     difficulty: Mapped[int] = mapped_column(Integer, default=2)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)

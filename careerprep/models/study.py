@@ -86,7 +86,10 @@ class Review(db.Model):
     interval_seconds: Mapped[int] = mapped_column(Integer)
     # Interview practice: what the user wrote before the reveal, and which key points it covered.
     draft: Mapped[str | None] = mapped_column(Text)
-    covered: Mapped[list[int] | None] = mapped_column(JSON)  # indexes into the key points
+    covered: Mapped[list[int] | None] = mapped_column(JSON)  # indexes into the key points (confirmed)
+    # The key points the detector found in the draft (pre-ticked at the reveal); SQL NULL without a draft
+    # (none_as_null: the calibration query filters on it; plain JSON would store the text 'null').
+    detected: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     key_point_count: Mapped[int | None] = mapped_column(Integer)
     mode: Mapped[str] = mapped_column(String(20), default="due", server_default="due")
     # An exercise attempt: what was typed or chosen (output, lines, an estimate) and whether the

@@ -28,28 +28,33 @@ LEECH_MESSAGE = (
 
 # -- the suggested rating -------------------------------------------------------------------------
 
-QUICK_SECONDS = 90  # all key points within this long of seeing the question suggests Easy
+QUICK_SECONDS = 90  # every key point within this long of seeing the question suggests Easy
+SLOW_SECONDS = 300  # every key point, but after longer than this, suggests Hard (recalled with effort)
+MOST = 0.6  # the share of key points that counts as "most"; under it the answer would fail: Again
 # The suggestion rule, in words, for the drill's hint and the README (one rule, written once).
 SUGGESTION_RULE = (
-    f"none or almost none → Again, some → Hard, most → Good, all within {QUICK_SECONDS} s → Easy"
+    f"most key points missing (under {round(MOST * 100)}%) → Again; all of them but slowly (over "
+    f"{SLOW_SECONDS // 60} min) → Hard; most → Good; all within {QUICK_SECONDS} s → Easy"
 )
 
 
 def suggest_rating(covered: int, total: int, answer_seconds: float | None = None) -> int:
     """The rating a key-point checklist suggests (SUGGESTION_RULE).
 
-    None or almost none covered (under a quarter) → Again; some (under 60%) → Hard; most → Good;
-    all of them, answered within QUICK_SECONDS of seeing the question → Easy (all but slower → Good).
+    A partly right answer that would fail in an interview is Again (under MOST of the points), not Hard:
+    Hard is for a right answer recalled with effort (all points, after SLOW_SECONDS). Most points → Good;
+    all of them within QUICK_SECONDS → Easy. An unknown time never makes Easy or Hard.
     """
     if total <= 0:
         return 3
     share = covered / total
-    if share < 0.25:
+    if share < MOST:
         return 1
-    if share < 0.6:
-        return 2
-    if share >= 1 and answer_seconds is not None and answer_seconds <= QUICK_SECONDS:
-        return 4
+    if share >= 1 and answer_seconds is not None:
+        if answer_seconds <= QUICK_SECONDS:
+            return 4
+        if answer_seconds > SLOW_SECONDS:
+            return 2
     return 3
 
 
@@ -155,6 +160,7 @@ def record_rating(
     *,
     draft: str | None = None,
     covered: list[int] | None = None,
+    detected: list[int] | None = None,
     mode: str = "due",
     due_cap: datetime | None = None,
     attempt: Attempt | None = None,
@@ -163,9 +169,10 @@ def record_rating(
     """Apply a rating once: the same token again records nothing; concurrent ratings serialize.
 
     `due_cap` (the day before an interview) keeps the next review from falling after the interview.
-    `attempt` (an exercise's answer and whether the check found it right) is stored on the review.
+    `attempt` (an exercise's answer and whether the check found it right) is stored on the review, and
+    `detected` (the key points the detector found in the draft) beside `covered` (the confirmed ticks).
     """
-    extra = Extra(draft, covered, mode, attempt)
+    extra = Extra(draft, covered, mode, attempt, detected)
     for _try in range(3):
         with write_transaction():
             result = _apply_rating(user, question, token, rating, extra, due_cap, role)
@@ -180,12 +187,14 @@ def _already_recorded(nonce: str) -> bool:
 
 @dataclass(frozen=True)
 class Extra:
-    """What a review records beside the rating: the draft, key points covered, mode and attempt."""
+    """What a review records beside the rating: the draft, key points covered (confirmed) and detected,
+    mode and attempt."""
 
     draft: str | None
     covered: list[int] | None
     mode: str
     attempt: Attempt | None
+    detected: list[int] | None = None
 
 
 def _apply_rating(
@@ -264,7 +273,10 @@ def _review_row(
         interval_seconds=int((state.due - now).total_seconds()),
         draft=(extra.draft or "").strip()[:MAX_DRAFT] or None,
         covered=sorted(set(extra.covered)) if extra.covered is not None else None,
-        key_point_count=len(question.key_points) if extra.covered is not None else None,
+        detected=sorted(set(extra.detected)) if extra.detected is not None else None,
+        key_point_count=len(question.key_points)
+        if extra.covered is not None or extra.detected is not None
+        else None,
         mode=extra.mode,
         attempt=extra.attempt.data if extra.attempt is not None else None,
         correct=extra.attempt.correct if extra.attempt is not None else None,

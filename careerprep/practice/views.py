@@ -34,6 +34,7 @@ from .cards import (
 from .cards import (
     unsuspend as unsuspend_card,
 )
+from .feedback import answer_feedback, detected_points, role_language
 from .queue import MODES, Filters, NextCard, next_card, queue_counts
 from .rating import (
     LEECH_MESSAGE,
@@ -216,6 +217,14 @@ def _reveal(
     state = own_state(current_user, question.id)
     answer_seconds = max(0, int(now.timestamp() - token.shown_at_ms / 1000))
     table = suggestions(len(question.key_points), answer_seconds, attempt)
+    feedback = answer_feedback(question, draft, role_language(role.id)) if draft and draft.strip() else None
+    # A checked exercise suggests one rating whatever is ticked: shown at once, no JavaScript needed. A
+    # draft's pre-ticked points suggest the rating their count gives (app.js follows later changes).
+    checked = len(set(table)) == 1 and KINDS[question.kind].checked
+    if checked:
+        suggested = table[0]
+    else:
+        suggested = table[min(len(feedback.detected), len(table) - 1)] if feedback else None
     return _card(
         role,
         plan,
@@ -229,13 +238,16 @@ def _reveal(
         answer_seconds=answer_seconds,
         attempt=attempt,
         suggestions=table,
-        # A checked exercise suggests one rating whatever is ticked: shown at once, no JavaScript needed.
-        suggested=table[0] if len(set(table)) == 1 and KINDS[question.kind].checked else None,
+        suggested=suggested,
+        suggested_by_check=checked,
+        feedback=feedback,
         suggestion_rule=suggestion_rule(question.kind),
         previews=interval_previews(current_user, question, state, now, role),
         counts=queue_counts(current_user, role, now, filters),
         mode=mode,
-        announce="Answer shown. Tick the key points you covered, then rate.",
+        announce=(feedback.message + ", then rate.")
+        if feedback
+        else "Answer shown. Tick the key points you covered, then rate.",
         item=None,
     )
 
@@ -256,6 +268,9 @@ def rate(slug: str) -> Response:
         attempt = _carried_attempt(question)
     except AttemptError as exc:
         return render_error(422, str(exc))
+    draft = request.form.get("draft")[:MAX_DRAFT] if "draft" in request.form else None
+    # What the detector found, recomputed from the draft the form carried (a posted set is never trusted).
+    detected = detected_points(question, draft, role_language(role.id)) if draft and draft.strip() else None
     raw = request.form.get("rating", "")
     if raw == "auto" and covered is not None:
         seconds = request.form.get("answer_seconds", "")
@@ -270,9 +285,11 @@ def rate(slug: str) -> Response:
         question,
         token,
         rating,
-        draft=request.form.get("draft") if "draft" in request.form else None,
-        # Coverage is recorded when the checklist was used: a box ticked, or "rate from my checklist".
-        covered=covered if "checklist" in request.form and (covered or raw == "auto") else None,
+        draft=draft,
+        # Coverage is recorded when the checklist was used: a box ticked, "rate from my checklist", or
+        # boxes the detector pre-ticked (unticking them all is a confirmation too).
+        covered=covered if "checklist" in request.form and (covered or raw == "auto" or detected) else None,
+        detected=detected,
         mode=mode,
         due_cap=plans.due_cap(current_user, plan, utc_now()),
         attempt=attempt,

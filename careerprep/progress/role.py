@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import CardState, Question, Role, User
 from ..queries import card_join, recall_at, visible_questions
 from .activity import MASTERED_DAYS, PERIODS, Retention, activity, forecast, retention
+from .calibration import Calibration, calibration
 
 # -- one role's progress page ------------------------------------------------------------------------
 
@@ -74,6 +75,7 @@ class RoleProgress:
     new_today: int
     new_limit: int
     desired_retention: float
+    calibration: Calibration
 
     @property
     def totals(self) -> dict[str, int]:
@@ -149,4 +151,5 @@ def role_progress(user: User, role: Role, now: datetime) -> RoleProgress:
         new_today=sum(int(r[7] or 0) for r in rows),
         new_limit=user.new_per_day,
         desired_retention=float(user.desired_retention),
+        calibration=calibration(user, role),
     )

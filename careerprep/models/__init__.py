@@ -16,6 +16,7 @@ from .base import (
 from .catalogue import Question, QuestionSet, Role
 from .mock import MockInterview, MockItem
 from .scheduler import SchedulerFit
+from .speech import Recording
 from .study import (
     DROP_REVIEW_TRIGGERS,
     DROP_STUDY_VERSION_TRIGGERS,
@@ -43,6 +44,7 @@ __all__ = [
     "MockItem",
     "Question",
     "QuestionSet",
+    "Recording",
     "Report",
     "Review",
     "Role",

@@ -300,7 +300,14 @@ def test_the_rq_worker_transcribes_an_upload(make_app, model_path, spoken, no_ne
     assert response.status_code == 202, response.get_data(as_text=True)
     url = poll_url(response.get_data(as_text=True))
     assert "hx-get" in client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
-    result = app.test_cli_runner().invoke(args=["speech-worker", "--burst"])
+    import signal
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = app.test_cli_runner().invoke(args=["speech-worker", "--burst"])
+    finally:
+        for sig, handler in handlers.items():  # RQ's worker installs its own
+            signal.signal(sig, handler)
     assert result.exit_code == 0, result.output
     html = wait_done(client, url, timeout=10)
     assert "data-transcript-ready" in html

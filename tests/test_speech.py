@@ -369,6 +369,18 @@ def test_bad_uploads_get_a_clear_message_and_create_nothing(
     assert count_rows(app, Recording) == 0
 
 
+def test_the_same_damage_is_refused_every_time(make_app, model_path, recordings):  # noqa: F811
+    """PyAV skips a log message repeated from the previous one: each cut-off upload must still be caught."""
+    app = make_app(SPEECH_ENABLED=True, SPEECH_MODEL=model_path)
+    load_bank(app, SPOKEN_BANK)
+    client = app.test_client()
+    sign_in(client, make_user(app, draft_enabled=True).email)
+    good = recordings["speech"].read_bytes()
+    for _ in range(3):
+        response = upload(client, app, None, data=good[: len(good) // 2])
+        assert response.status_code == 422 and "damaged or incomplete" in response.get_data(as_text=True)
+
+
 def test_a_silent_recording_is_refused_after_decoding_and_leaves_nothing(
     client_user, speech_app, recordings, fake_words
 ):

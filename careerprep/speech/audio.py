@@ -297,6 +297,9 @@ def _ffmpeg_errors() -> Iterator[list]:
     level = av.logging.get_level()
     if level is None or level < av.logging.ERROR:
         av.logging.set_level(av.logging.ERROR)
+    # PyAV drops a message identical to the previous one by default: the second cut-off upload a
+    # process saw would then pass as whole. Every upload must see its own errors.
+    av.logging.set_skip_repeated(False)
     with av.logging.Capture(local=True) as logs:
         errors: list = []
         yield errors

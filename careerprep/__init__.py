@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         personal,
         practice,
         progress,
+        recordings,
         templating,
         web,
     )
@@ -50,10 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.init_app(app)
     models.register_engine_hooks(app)
     auth.init_login()
-    for package in (core, auth, account, catalog, practice, mock, progress, personal, admin, cli):
+    for package in (core, auth, account, catalog, practice, mock, recordings, progress, personal, admin, cli):
         app.register_blueprint(package.bp)
     web.register(app)
     assets.register(app)
     errors.register(app)
     templating.register(app)
+    recordings.register(app)
     return app

@@ -46,6 +46,16 @@ class Defaults:
     # How many proxies in front of the app may set X-Forwarded-*; 0 trusts none.
     TRUSTED_PROXIES = 0
     LOG_REQUESTS = True
+    # Answering out loud (careerprep.speech, the `speech` extra). Recording is offered only when the
+    # extra and the model are on this machine (and, with SPEECH_REDIS_URL, a `flask speech-worker` runs).
+    SPEECH_ENABLED = True
+    SPEECH_MODEL = "tiny.en"  # a faster-whisper size (downloaded once by `flask speech-model`) or a folder
+    SPEECH_REDIS_URL = None  # set: jobs go to RQ on this Redis; unset: one thread in each app process
+    SPEECH_AUDIO_DIR = None  # where uploads wait for the worker (default instance/recordings)
+    SPEECH_MAX_BYTES = 10 * 1024 * 1024
+    SPEECH_MAX_SECONDS = 300
+    SPEECH_MAX_PENDING = 8
+    SPEECH_RATE_LIMIT = "20 per minute; 300 per day"
 
 
 def _secret_key(instance: Path) -> str:
@@ -103,6 +113,11 @@ def load(app: Flask, test_config: dict | None) -> None:
     for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX"):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
+    for name in ("SPEECH_MODEL", "SPEECH_REDIS_URL", "SPEECH_AUDIO_DIR"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    if os.environ.get("SPEECH_ENABLED") is not None:
+        app.config["SPEECH_ENABLED"] = _env_flag("SPEECH_ENABLED")
     for name in ("SESSION_IDLE_DAYS", "SESSION_MAX_DAYS", "PASSWORD_HASH_CONCURRENCY"):
         if os.environ.get(name):
             app.config[name] = int(os.environ[name])

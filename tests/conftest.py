@@ -99,6 +99,9 @@ def app_config(tmp_path: Path) -> dict:
         "FSRS_FUZZING": False,
         "PASSWORD_HASH_METHOD": FAST_HASH,
         "RATELIMIT_ENABLED": False,
+        # Recording is tested in test_speech*.py, which turn it on with the bundled tiny.en model.
+        "SPEECH_ENABLED": False,
+        "SPEECH_AUDIO_DIR": str(tmp_path / "recordings"),
     }
 
 

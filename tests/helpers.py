@@ -23,6 +23,7 @@ from careerprep.models import (
     MockItem,
     Question,
     QuestionSet,
+    Recording,
     Report,
     Review,
     Role,
@@ -280,4 +281,17 @@ def seed_account(app, user: User, tag: str) -> None:
             MockItem(position=2, question_id=qids["q-4"]),
         ]
         db.session.add(mock)
+        db.session.flush()
+        db.session.add(
+            Recording(
+                user_id=user.id,
+                question_id=qids["q-3"],
+                mock_id=mock.id,
+                job_id=f"u{user.id}-{tag.lower()}",
+                created_at=T0 + timedelta(minutes=3),
+                transcript=f"{tag} spoken answer",
+                words=[{"word": tag, "start": 0.5, "end": 0.9, "probability": 0.9}],
+                duration=2.0,
+            )
+        )
         db.session.commit()

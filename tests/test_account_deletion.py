@@ -88,6 +88,7 @@ def test_delete_removes_every_row_of_the_user_and_signs_out(app, logged_in, user
     # Every table was emptied explicitly, children before the rows they point to.
     deleted = [m.group(1) for s in statements if (m := re.match(r'DELETE FROM "?(\w+)"?', s))]
     assert deleted == [
+        "recording",
         "mock_item",
         "mock_interview",
         "review",

@@ -81,6 +81,7 @@ def test_json_export_has_every_section_and_only_this_users_data(app, logged_in, 
         "reviews",
         "mock_interviews",
         "reports",
+        "recordings",
         "sessions",
         "scheduler",
     ]
@@ -96,12 +97,15 @@ def test_json_export_has_every_section_and_only_this_users_data(app, logged_in, 
         "max_reviews_per_day": 200,
         "desired_retention": 0.9,
         "draft_enabled": False,
+        "keep_recordings": False,
         "mock_questions": 5,
         "mock_minutes": 6,
         "timezone": "UTC",
         "theme": "system",
     }
     assert data["interview_dates"] == [{"role": "test-role", "date": "2025-04-15"}]
+    # Only this user's transcript, without audio (not kept); kept audio: tests/test_speech.py.
+    assert [(r["transcript"], r["audio"]) for r in data["recordings"]] == [("MINE spoken answer", None)]
 
     cards = {card["question_key"]: card for card in data["cards"]}
     assert set(cards) == {"q-0", "q-1", "q-2"}

@@ -112,6 +112,7 @@ def export_document(user: User, now: datetime) -> Iterator[str]:
                 "max_reviews_per_day": user.max_reviews_per_day,
                 "desired_retention": user.desired_retention,
                 "draft_enabled": user.draft_enabled,
+                "keep_recordings": user.keep_recordings,
                 "mock_questions": user.mock_questions,
                 "mock_minutes": user.mock_minutes,
                 "timezone": user.timezone,
@@ -124,6 +125,7 @@ def export_document(user: User, now: datetime) -> Iterator[str]:
         ("reviews", _reviews(user.id)),
         ("mock_interviews", _mock_interviews(user.id)),
         ("reports", _reports(user.id)),
+        ("recordings", _recordings(user.id)),
         ("sessions", _sessions(user.id)),
         (
             "scheduler",
@@ -391,6 +393,13 @@ def _reports(user_id: int) -> Iterator[dict]:
             "resolved_at": iso(report.resolved_at),
             "resolution_note": report.resolution_note,
         }
+
+
+def _recordings(user_id: int) -> Iterator[dict]:
+    """Transcribed recordings, with the audio (base64) of those the user chose to keep."""
+    from ..recordings.service import kept_audio
+
+    yield from kept_audio(user_id)
 
 
 def _sessions(user_id: int) -> Iterator[dict]:

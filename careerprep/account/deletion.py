@@ -11,6 +11,7 @@ from ..models import (
     CardState,
     MockInterview,
     MockItem,
+    Recording,
     Report,
     Review,
     RolePlan,
@@ -24,6 +25,7 @@ def deletions(user_id: int) -> list[Delete]:
     """One DELETE per table that holds the user's rows, children before the tables they point to."""
     mocks = select(MockInterview.id).where(MockInterview.user_id == user_id).scalar_subquery()
     return [
+        delete(Recording).where(Recording.user_id == user_id),  # points at mock_interview
         delete(MockItem).where(MockItem.mock_id.in_(mocks)),  # points at mock_interview and review
         delete(MockInterview).where(MockInterview.user_id == user_id),
         delete(Review).where(Review.user_id == user_id),

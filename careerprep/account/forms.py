@@ -40,6 +40,11 @@ class SettingsForm(Form):
         ],
     )
     draft_enabled = BooleanField("Show a “Draft your answer” box before the reveal")
+    keep_recordings = BooleanField(
+        "Keep my recorded answers",
+        description="Off: a recording is deleted as soon as it is transcribed. On: it is kept with the "
+        "transcript, included in your data export and deleted with your account.",
+    )
     mock_questions = number_field("Mock interview: questions", 1, 15, "Enter a number.", "Use 1 to 15.")
     mock_minutes = number_field(
         "Mock interview: minutes per question", 1, 30, "Enter a number.", "Use 1 to 30."

@@ -33,6 +33,7 @@ from ..localtime import known_zone, zone
 from ..models import utc_now
 from ..personal.fits import plain_words
 from ..personal.fits import status as fit_status
+from ..recordings.service import delete_user_audio
 from . import restore
 from .data import export_document, export_reviews_csv
 from .deletion import delete_account
@@ -71,6 +72,7 @@ def settings() -> Response:
         "new_per_day",
         "max_reviews_per_day",
         "draft_enabled",
+        "keep_recordings",
         "mock_questions",
         "mock_minutes",
         "timezone",
@@ -226,8 +228,10 @@ def delete() -> Response:
         if not _password_confirmed(form.password.data):
             form.password.errors.append("That is not your password.")
         else:
-            delete_account(current_user.id)
+            user_id = current_user.id
+            delete_account(user_id)
             db.session.commit()
+            delete_user_audio(user_id)  # files after the rows: a failed commit keeps both
             logout_user()
             session.clear()
             flash("Your account and all its data have been deleted.", "success")

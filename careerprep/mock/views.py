@@ -12,6 +12,7 @@ from ..localtime import zone
 from ..models import MockInterview, Role, utc_now
 from ..practice.attempts import Attempt, AttemptError, chosen_lines, read_attempt
 from ..queries import visible_role
+from ..recordings.service import mock_deliveries
 from ..web import int_id
 from .forms import MAX_MINUTES, MAX_QUESTIONS, MockForm, clamp
 from .results import ResultRow, mock_summary, past_mocks, rate_mock, read_ratings, result_rows, with_feedback
@@ -211,6 +212,7 @@ def _render_results(mock: MockInterview, rows: list[ResultRow], status: int = 20
         role=db.session.get(Role, mock.role_id),
         rows=rows,
         summary=mock_summary(mock) if mock.rated_at else None,
+        deliveries=mock_deliveries(mock),
     )
 
 

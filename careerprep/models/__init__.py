@@ -16,6 +16,7 @@ from .base import (
 from .catalogue import Question, QuestionSet, Role, question_uid
 from .mock import MockInterview, MockItem
 from .scheduler import SchedulerFit
+from .speech import Recording
 from .study import (
     DROP_REVIEW_TRIGGERS,
     DROP_STUDY_VERSION_TRIGGERS,
@@ -44,6 +45,7 @@ __all__ = [
     "Question",
     "question_uid",
     "QuestionSet",
+    "Recording",
     "Report",
     "Review",
     "Role",

@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     draft_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     mock_questions: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     mock_minutes: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
+    # Spoken answers: keep the audio after transcription (off: it is deleted once transcribed).
+    keep_recordings: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     theme: Mapped[str] = mapped_column(String(10), default="system", server_default="system")
     # The dashboard's roll-up of closed days (ActivityDay) covers reviews before this instant, counted
     # in this zone. A trigger on review clears it when a review before it is added, changed or removed.

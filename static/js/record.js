@@ -1,12 +1,17 @@
-// Record an answer out loud (templates/speech/_recorder.html): MediaRecorder (Opus in WebM or Ogg), a
-// timer and a level meter, stop, play back, record again. The recording is uploaded when it stops;
+// Record an answer out loud (templates/speech/_recorder.html): MediaRecorder (Opus in WebM or Ogg; AAC in
+// MP4 on Safari before 18.4, which records nothing else), a timer and a level meter, stop, play back, record again. The recording is uploaded when it stops;
 // the status fragment the server sends polls (htmx) until the transcript is ready, and the transcript
 // then becomes the draft, still editable. Where the browser cannot record, or the microphone is
 // refused, a message says so and the text draft stays. Key: r starts and stops.
 (function () {
   "use strict";
 
-  var TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/ogg"];
+  var TYPES = [
+    "audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/ogg",
+    "audio/mp4;codecs=mp4a.40.2", "audio/mp4",
+  ];
+  // The upload's file name says what it is (the server goes by the first bytes, never by the name).
+  var EXTENSIONS = { "audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "mp4" };
   var active = null; // the recorder element that is recording now
 
   function supportedType() {
@@ -133,7 +138,7 @@
     recordButton.hidden = false;
     box.querySelector("[data-record-label]").textContent = "Record again";
     box.querySelector("[data-level]").hidden = true;
-    var blob = new Blob(state.chunks, { type: (type || "audio/webm").split(";")[0] });
+    var blob = new Blob(state.chunks, { type: mediaType(type) });
     var playback = box.querySelector("[data-playback]");
     if (playback.src) URL.revokeObjectURL(playback.src);
     playback.src = URL.createObjectURL(blob);
@@ -141,9 +146,15 @@
     upload(box, blob);
   }
 
+  // The recording's media type without parameters; Safari may call an audio-only MP4 "video/mp4".
+  function mediaType(type) {
+    var bare = (type || "audio/webm").split(";")[0].trim().toLowerCase();
+    return bare === "video/mp4" ? "audio/mp4" : bare;
+  }
+
   function upload(box, blob) {
     var data = new FormData();
-    data.append("audio", blob, blob.type.indexOf("ogg") >= 0 ? "answer.ogg" : "answer.webm");
+    data.append("audio", blob, "answer." + (EXTENSIONS[blob.type] || "webm"));
     data.append("question_id", box.dataset.question);
     if (box.dataset.mock) data.append("mock_id", box.dataset.mock);
     say(box, "Uploading your recording…", false);

@@ -82,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     import http_bench
     import seed_large
 
+    sys.path.insert(0, str(args.tree.resolve()))  # seed_large put this checkout first: the tree wins
+    import careerprep
+
+    assert Path(careerprep.__file__).resolve().is_relative_to(args.tree.resolve()), careerprep.__file__
+
     workdir = Path(tempfile.mkdtemp(prefix="careerprep-inprocess-"))
     try:
         target = workdir / "db.sqlite"

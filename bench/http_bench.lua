@@ -9,7 +9,8 @@
 -- NEED   text every response body must contain, or "-"; FORBID text none may contain, or "-".
 --
 -- done() prints one line, "WRK_JSON {...}": requests, duration, socket errors, latency percentiles
--- (microseconds), responses per status code, bodies failing NEED/FORBID, and reused requests.
+-- (microseconds), responses per status code, bodies failing NEED/FORBID, responses with status 200
+-- passing them ("marked"), and reused requests.
 
 local threads = {}
 
@@ -27,7 +28,7 @@ local function fields(line)
 end
 
 function init(args)
-   requests, index, reused, unmarked, statuses = {}, 0, 0, 0, {}
+   requests, index, reused, unmarked, marked, statuses = {}, 0, 0, 0, 0, {}
    once = args[2] == "once"
    need = args[3] ~= "-" and args[3] or nil
    forbid = args[4] ~= "-" and args[4] or nil
@@ -59,16 +60,19 @@ function response(status, headers, body)
    statuses[status] = (statuses[status] or 0) + 1
    if (need and not string.find(body, need, 1, true)) or (forbid and string.find(body, forbid, 1, true)) then
       unmarked = unmarked + 1
+   elseif status == 200 then
+      marked = marked + 1
    end
 end
 
 function done(summary, latency, requests)
-   local codes, unmarked_total, reused_total = {}, 0, 0
+   local codes, unmarked_total, marked_total, reused_total = {}, 0, 0, 0
    for _, thread in ipairs(threads) do
       for code, count in pairs(thread:get("statuses")) do
          codes[code] = (codes[code] or 0) + count
       end
       unmarked_total = unmarked_total + thread:get("unmarked")
+      marked_total = marked_total + thread:get("marked")
       reused_total = reused_total + thread:get("reused")
    end
    local parts = {}
@@ -79,8 +83,8 @@ function done(summary, latency, requests)
    io.write(string.format(
       'WRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "connect": %d, "read": %d, '
          .. '"write": %d, "status": %d, "timeout": %d, "p50": %d, "p95": %d, "p99": %d, "max": %d, '
-         .. '"mean": %.1f, "unmarked": %d, "reused": %d, "codes": {%s}}\n',
+         .. '"mean": %.1f, "unmarked": %d, "marked": %d, "reused": %d, "codes": {%s}}\n',
       summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
       latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, latency.mean,
-      unmarked_total, reused_total, table.concat(parts, ", ")))
+      unmarked_total, marked_total, reused_total, table.concat(parts, ", ")))
 end

@@ -555,5 +555,6 @@ def test_the_editor_query_counts_stay_flat(app, admin):
         counts.append(measured)
     small, large = counts
     assert small == large, counts
-    budget = {"new page": 4, "edit page": 7, "kind switch": 5, "preview": 1, "refused save": 4, "save": 6}
-    assert all(small[name] <= most for name, most in budget.items()), small
+    # A save also reads the set's role and checks that the new question's permanent id is free (8).
+    budget = {"new page": 4, "edit page": 7, "kind switch": 5, "preview": 1, "refused save": 4, "save": 8}
+    assert {name: small[name] for name in budget if small[name] > budget[name]} == {}

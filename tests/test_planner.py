@@ -44,7 +44,7 @@ def test_the_planner_numbers_match_a_direct_simulation(app, logged_in, interview
         row = page.split(f"<td>{round(retention * 100)}%</td>")[1].split("</tr>")[0]
         assert f'<td class="num">{round(minutes)}</td>' in row
         assert f'<td class="num">{round(reviews)}</td>' in row
-        assert f'<td class="num">{round(known)} of 40</td>' in row
+        assert f'<td class="num">{round(known)}<span class="muted of-total"> of 40</span></td>' in row
 
 
 def test_studied_cards_add_work_and_higher_retention_costs_more():

@@ -44,8 +44,6 @@ def _signed_in() -> None:
 @limiter.limit(_upload_limit, key_func=_per_user)
 def upload() -> Response:
     """Take a recorded answer, check it cheaply and queue it; the page then polls for the transcript."""
-    if not service.enabled():
-        return _status(503, message=service.UNAVAILABLE)
     settings = current_app.extensions["speech"].settings
     limits = settings.limits
     # The size is refused from the header, before a byte of the body is read.
@@ -58,6 +56,9 @@ def upload() -> Response:
     upload_file = request.files.get("audio")
     if upload_file is None:
         return _status(422, message=NO_FILE)
+    # Bad input is refused as such first; a well-formed upload with no transcription service is a 503.
+    if not service.enabled():
+        return _status(503, message=service.UNAVAILABLE)
     job_id = service.new_job_id(current_user.id)
     ref = service.JobRef(
         job_id,

@@ -82,7 +82,7 @@ def test_two_question_mock_interview_with_countdown_reveal_and_rating(tmp_path):
             first.get_by_label(point).check()
         assert first.get_by_label("Easy").is_checked()  # all points, answered in about a minute
         second.get_by_label("first point").check()
-        assert second.get_by_label("Hard").is_checked()
+        assert second.get_by_label("Again").is_checked()  # one of three: most points missing
         second.get_by_label("second point").check()
         assert second.get_by_label("Good").is_checked()
         page.locator("#status", has_text="Suggested rating: Good.").wait_for(state="attached")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..feedback.weights import is_english_word
-from ..models import MockInterview, Question, Recording
+from ..models import MockInterview, Question, Recording, Role
 from ..speech import delivery, jobs
 from ..speech.engine import Transcript, Word
 
@@ -254,17 +254,27 @@ def mock_deliveries(mock: MockInterview) -> dict[int, delivery.Delivery]:
 
 
 def kept_audio(user_id: int) -> list[dict]:
-    """The user's kept recordings for the data export: transcript, time and the audio as base64."""
+    """The user's recordings for the data export: the question by its permanent id, the mock interview
+    (its role and start, as the export names mock interviews), transcript, words, and kept audio as
+    base64. Everything the account import (account/restore_check.py) needs to put them back."""
     out = []
-    rows = db.session.scalars(
-        select(Recording).where(Recording.user_id == user_id).order_by(Recording.created_at, Recording.id)
+    rows = db.session.execute(
+        select(Recording, Question.uid, Question.key, Role.slug, MockInterview.created_at)
+        .join(Question, Question.id == Recording.question_id)
+        .outerjoin(MockInterview, MockInterview.id == Recording.mock_id)
+        .outerjoin(Role, Role.id == MockInterview.role_id)
+        .where(Recording.user_id == user_id)
+        .order_by(Recording.created_at, Recording.id)
     )
     folder = audio_dir()
-    for row in rows:
+    for row, uid, key, role, mock_at in rows:
         item = {
-            "question_id": row.question_id,
+            "question_id": uid,
+            "question_key": key,
+            "mock": {"role": role, "created_at": mock_at.isoformat()} if row.mock_id is not None else None,
             "created_at": row.created_at.isoformat(),
             "transcript": row.transcript,
+            "words": row.words,
             "duration": row.duration,
             "audio": None,
         }

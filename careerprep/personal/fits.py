@@ -125,13 +125,7 @@ def fit_user(user: User) -> Outcome:
     result = _try_fit(log_entries(Review.user_id == user.id), user.fsrs_params or _main_role_params(user))
     if isinstance(result, Outcome):
         return result
-    with write_transaction():
-        _record(result, result.better, user_id=user.id)
-        if result.better:
-            user.fsrs_params = list(result.parameters)
-            rebuild(Scope(user_id=user.id))
-        db.session.commit()
-    return Outcome(result, result.better)
+    return _keep_if_better(result, user, Scope(user_id=user.id), user_id=user.id)
 
 
 def reset_user(user: User) -> None:
@@ -149,11 +143,16 @@ def fit_role(role: Role) -> Outcome:
     result = _try_fit(entries, role.fsrs_params)
     if isinstance(result, Outcome):
         return result
+    return _keep_if_better(result, role, Scope(role_id=role.id), role_id=role.id)
+
+
+def _keep_if_better(result, owner: User | Role, scope: Scope, **whose: int) -> Outcome:
+    """Record the fit; when it predicts better, give `owner` its parameters and rebuild their cards."""
     with write_transaction():
-        _record(result, result.better, role_id=role.id)
+        _record(result, result.better, **whose)
         if result.better:
-            role.fsrs_params = list(result.parameters)
-            rebuild(Scope(role_id=role.id))
+            owner.fsrs_params = list(result.parameters)
+            rebuild(scope)
         db.session.commit()
     return Outcome(result, result.better)
 

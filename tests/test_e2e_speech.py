@@ -7,12 +7,15 @@ Chromium reads the microphone from a WAV of espeak-ng saying the model answer
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.e2e_support import CHROMIUM, CHROMIUM_ARGS, live_server, register
 from tests.test_speech import SPOKEN_BANK, spoken  # noqa: F401 (fixture)
 from tests.test_speech_engine import _squash, model_path  # noqa: F401 (fixture)
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("chromium_available")]
 DRILL_PATH = "/roles/test-role/drill"
@@ -33,7 +36,8 @@ def test_record_transcribe_edit_reveal_and_rate(tmp_path, model_path, spoken):  
     with live_server(tmp_path, bank=SPOKEN_BANK, **config) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         try:
-            context = browser.new_context()
+            # A phone: answering out loud is most useful away from a keyboard.
+            context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
             context.grant_permissions(["microphone"], origin=base)
             page = context.new_page()
             errors: list[str] = []
@@ -57,11 +61,16 @@ def test_record_transcribe_edit_reveal_and_rate(tmp_path, model_path, spoken):  
             text = draft.input_value()
             assert "waitpid" in _squash(text), text
             assert page.locator("#card [data-recording-id]").input_value() != ""
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "speech-transcript-phone.png"))
             draft.fill(text + " Edited by hand.")
             page.locator("#card #reveal").click()
             page.locator("#card button[name='rating'][value='3']").wait_for()
             assert "Edited by hand." in page.locator("#card .draft-text").inner_text()
             assert page.get_by_role("heading", name="How you said it").is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.screenshot(path=str(SCREENSHOTS / "speech-feedback-phone.png"), full_page=True)
             page.keyboard.press("3")
             page.locator("#card #reveal, #card .card-heading-done").first.wait_for()
             page.goto(f"{base}/questions/1/history")

@@ -222,6 +222,37 @@ def test_examples_after_such_as_count_for_their_category():
     point = KeyPoint("Frames with a length prefix or a delimiter such as NDJSON")
     assert covered("Frame the messages as NDJSON.", point)
     assert not covered("Send the messages as JSON.", point)
+    assert covered("Frame each message with a length prefix.", point)  # the other alternative
+
+
+def test_a_point_with_examples_needs_one_of_them():
+    point = KeyPoint("Lists other forbidden calls such as mutexes, GFP_KERNEL or user copies")
+    assert not covered("Other calls are forbidden there too.", point)
+    assert covered("Other calls are forbidden there too: a mutex, or kmalloc with GFP_KERNEL.", point)
+    synonym = KeyPoint(point.text, terms={"user copies": ["copy_to_user"]})
+    assert covered("Other calls are forbidden there too, like copy_to_user.", synonym)
+    instance = KeyPoint(point.text, terms={"forbidden calls": ["msleep"]})  # the author's own instance
+    assert covered("msleep is forbidden there too.", instance)
+
+
+# --- compound points and buzzwords ------------------------------------------------------------
+
+
+def test_a_second_claim_after_a_comma_and_is_needed():
+    point = KeyPoint("Uses -f for children and threads, and -p to attach")
+    assert not covered("Use strace -f so it follows the children and threads.", point)
+    assert covered("Use strace -f to follow the children and threads, and -p to attach to the pid.", point)
+    listing = KeyPoint("Live attach allows breakpoints, stepping, and calling functions")
+    assert covered("Attached live you get breakpoints, stepping and calling functions.", listing)
+
+
+def test_a_buzzword_list_proves_little():
+    point = KeyPoint("Mentions gcore to snapshot a live process without killing it")
+    assert not covered("Also gcore, live process, snapshot, that kind of stuff.", point)
+    assert covered("gcore takes a snapshot of the live process without killing it.", point)
+    assert covered("gcore takes a snapshot of the live process without killing it; see /etc/gdb.", point)
+    names = KeyPoint("Lists mutual exclusion, hold and wait, no preemption and circular wait")
+    assert covered("Mutual exclusion, hold and wait, no preemption, circular wait, etc.", names)
 
 
 # --- robustness -------------------------------------------------------------------------------

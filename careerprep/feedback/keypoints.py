@@ -20,18 +20,20 @@ How: the answer is tokenized (Snowball stems, code identifiers, numbers with uni
 denied words marked (`negation.py`). Each point is read into claims, slots ("A or B": either counts)
 and concepts (`points.py`) with the author's alternatives (`terms.py`). A concept is credited when one
 of its forms occurs with the right polarity. The score is the weighted share of concepts credited,
-weights from `weights.py`, lowered when a claim of a compound point ("X; Y") is missing.
+weights from `weights.py`, lowered when a claim of a compound point ("X; Y", "X, and Y") is missing,
+when a point's examples ("such as A or B") are all missing, and for words in a buzzword list.
 bench/keypoint_eval.py measures it on a labelled set and chooses THRESHOLD on its tune part.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .points import Concept, Form, ParsedPoint, read
+from .points import Concept, Examples, Form, ParsedPoint, read
 from .terms import KeyPoint, key_point, parse
 from .text import Doc, fold
 from .weights import NO_ROLE, RoleWeights, commonness_weight, is_english_word
@@ -67,7 +69,9 @@ class Params:
     window: int = 2  # sentences in the run the point is looked for in
     window_mix: float = 0.5  # weight of the best run's score against the whole answer's
     required_factor: float = 0.5  # score multiplier when a required group is missing
+    example_factor: float = 0.4  # score multiplier when a point's examples ("such as X or Y") are all missing
     contradiction: float = 0.8  # score lost per share of the point's weight the answer only denies
+    vague_credit: float = 0.3  # credit for words in a buzzword list ("gcore, symbols, that kind of stuff")
 
 
 PARAMS = Params()
@@ -142,6 +146,11 @@ def _score(
         id(c): concept_weight(c, role, params) / shared.get(c.key, 1) ** params.shared_decay for c in concepts
     }
     hits = {id(c): matcher.hits(c) for c in concepts}
+    if matcher.vague and not point.listing and params.vague_credit < 1:
+        hits = {
+            k: [(p, cr * params.vague_credit if p in matcher.vague else cr) for p, cr in h]
+            for k, h in hits.items()
+        }
     _credit_shared_denials(concepts, hits, matcher)
     overall = _combine(
         point, weights, {k: max((cr for _, cr in h), default=0.0) for k, h in hits.items()}, params
@@ -162,8 +171,30 @@ def _score(
     gate = all(any(matcher.form(form) or matcher.typos(form) for form in group) for group in point.required)
     if not gate:
         score *= params.required_factor
+    if not all(_examples_shown(group, point, matcher) for group in point.examples):
+        score *= params.example_factor
     positions = {p for h in hits.values() for p, _ in h}
     return max(0.0, min(1.0, score)), positions, gate
+
+
+def _examples_shown(group: Examples, point: ParsedPoint, matcher: _Matcher) -> bool:
+    """Whether the answer gives one of the point's examples, or does not need to.
+
+    An example counts when at least half of its words occur (or an author synonym of it); so does an
+    author term of the word the examples illustrate (the author's own instances: "newline" for
+    "delimiter"). The examples are not needed when the answer takes another alternative of an "or"
+    ("a length prefix or a delimiter such as NDJSON": "a length prefix" is enough).
+    """
+    if any(2 * sum(1 for c in phrase if matcher.hits(c)) >= len(phrase) for phrase in group.phrases):
+        return True
+    if any(f.author and (matcher.form(f) or matcher.typos(f)) for f in group.head.forms):
+        return True
+    for claim in point.claims:
+        for slot in claim:
+            if any(group.head in alt for alt in slot):
+                others = [alt for alt in slot if group.head not in alt]
+                return any(all(matcher.hits(c) for c in alt) for alt in others)
+    return False
 
 
 def _credit_shared_denials(concepts: list[Concept], hits: dict[int, list], matcher: _Matcher) -> None:
@@ -230,6 +261,7 @@ class _Matcher:
         self.params = params
         self._forms: dict[Form, list[int]] = {}
         self._words: dict[str, dict[str, list[int]]] | None = None
+        self.vague = _vague_positions(doc)
 
     def hits(self, concept: Concept) -> list[tuple[int, float]]:
         """Where the answer shows a concept: (position, credit), 1 for a form, less for a typo."""
@@ -314,6 +346,28 @@ class _Matcher:
             if self.doc.negated[p] == form.negated[0]
         ]
         return sorted(hits)
+
+
+_VAGUE_LIST = re.compile(
+    r"\b(?:that|this) (?:kind|sort) of (?:stuff|thing)s?\b|\bstuff like that\b|\bthings like that\b"
+    r"|\band (?:so on|stuff|whatnot|all that)\b|(?<![/\w])etc\b(?!/)",
+    re.IGNORECASE,
+)
+
+
+def _vague_positions(doc: Doc) -> frozenset[int]:
+    """Positions of the words in a sentence that trails off into "that kind of stuff" or "etc.".
+
+    Such a sentence names things without saying anything about them (labelling rule 8: "gcore,
+    symbols, build IDs, that kind of stuff" credits nothing), so its words prove less.
+    """
+    if not doc.tokens or not _VAGUE_LIST.search(doc.text):
+        return frozenset()
+    starts = [t.start for t in doc.tokens]
+    sentences = {
+        doc.sentence[max(0, bisect_right(starts, m.start()) - 1)] for m in _VAGUE_LIST.finditer(doc.text)
+    }
+    return frozenset(i for i, s in enumerate(doc.sentence) if s in sentences)
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -4,7 +4,8 @@ A key point becomes claims (split at ";"), each claim slots, each slot one or mo
 B", "A/B", "A, B or C"), each alternative a run of concepts. A concept is one content word, identifier,
 number, compound ("copy-on-write") or path ("/proc/PID/limits"), with every form that may stand for it.
 The verb a point opens with ("Mentions", "Explains") frames it and is dropped. Examples after "such as",
-"e.g.", "like" or "including" are further forms of the word they illustrate. A word the point itself
+"e.g.", "like" or "including" are further forms of the word they illustrate, and one of them is
+needed (`Examples`). A word the point itself
 denies ("not on disk", "without killing it") only matches a denied mention. Author terms are added
 by `terms.py`.
 """
@@ -28,6 +29,7 @@ FRAMING = frozenset(
     checks clarify clarifies"""
     )
 )
+_LISTING = frozenset(stem(w) for w in words("list lists name names"))
 _EXAMPLE_CUES = words("e.g eg i.e like including include")
 _PREFIXES = words("non re pre un multi co sub de")
 PATH_VARIABLES = words("pid self n x tid * <pid> $pid")
@@ -60,11 +62,21 @@ class Concept:
 
 
 @dataclass
+class Examples:
+    """The examples a point gives for one of its words ("forbidden calls such as mutexes or GFP_KERNEL")."""
+
+    head: Concept  # the word they illustrate
+    phrases: list[list[Concept]]  # each example as its concepts; author synonyms are added as forms
+
+
+@dataclass
 class ParsedPoint:
     """A key point as claims -> slots -> alternatives -> concepts, plus its required groups."""
 
     claims: list[list[list[list[Concept]]]]
     required: list[list[Form]] = field(default_factory=list)
+    examples: list[Examples] = field(default_factory=list)  # "such as X or Y": one of them is needed
+    listing: bool = False  # the point is itself a list or a name ("Lists ...", "Names ..."): bare lists count
 
     def concepts(self) -> list[Concept]:
         """Every concept once, in order."""
@@ -163,9 +175,15 @@ def _path_like(doc: Doc, i: int) -> bool:
     return i >= 2 and doc.text[doc.tokens[i - 2].end : doc.tokens[i - 1].start].strip() == "/"
 
 
-def _fold_examples(items: list[tuple]) -> list[tuple]:
-    """Attach "such as X, Y or Z" examples to the concept before them as extra forms."""
+def _fold_examples(items: list[tuple]) -> tuple[list[tuple], list[Examples]]:
+    """Attach "such as X, Y or Z" examples to the concept before them, and keep them as a group.
+
+    Naming an example credits the word it illustrates ("mutex" credits "forbidden calls"), and a point
+    that gives examples needs one of them (or an author synonym): naming the category alone ("ABI
+    breaks") is the general idea, not the point. Returns the items and the example groups.
+    """
     out: list[tuple] = []
+    groups: list[Examples] = []
     i = 0
     while i < len(items):
         if items[i][0] != "ex":
@@ -181,13 +199,16 @@ def _fold_examples(items: list[tuple]) -> list[tuple]:
             elif items[i][0] in ("or", "b") or items[i] == ("s", "and"):
                 phrases.append([])
             i += 1
-        for phrase in (p for p in phrases if p):
-            if head is None:
-                out.extend(("c", c) for c in phrase)
-            else:
-                head.forms.append(_phrase_form(phrase))
-                head.stems |= frozenset(k for c in phrase for k in c.stems)
-    return out
+        phrases = [p for p in phrases if p]
+        if head is None:
+            out.extend(("c", c) for phrase in phrases for c in phrase)
+            continue
+        for phrase in phrases:
+            head.forms.append(_phrase_form(phrase))
+            head.stems |= frozenset(k for c in phrase for k in c.stems)
+        if phrases:
+            groups.append(Examples(head, phrases))
+    return out, groups
 
 
 def _phrase_form(concepts: Sequence[Concept]) -> Form:
@@ -251,11 +272,30 @@ def _slots(items: list[tuple]) -> list[list[list[Concept]]]:
     return slots
 
 
-def _claims(items: list[tuple]) -> list[list[tuple]]:
-    """The point's items cut at ";" (and at ":" after its first words) into separate claims."""
+_CLAIM_JOINS = words("and then but")  # ", and Y", ", then Y", ", but Y": a second claim
+
+
+def _claims(items: list[tuple], split_joins: bool = True) -> list[list[tuple]]:
+    """The point's items cut into separate claims: at ";" (and ":"), and where a second claim is joined.
+
+    "Uses -f for children and threads, and -p to attach" and "via temp file and rename, then reloads"
+    make two claims each. A ", and" after an earlier comma ends a list ("breakpoints, stepping, and
+    calling functions"), so it does not cut; nor does a bare "but" ("rare in tests but real").
+    """
     claims: list[list[tuple]] = [[]]
-    for item in items:
-        if item == ("b", ";") and any(x[0] == "c" for x in claims[-1]):
+    for k, item in enumerate(items):
+        before = items[k - 1] if k else None
+        listing = any(x == ("b", ",") for x in claims[-1][:-1])
+        join = (
+            split_joins
+            and item[0] == "s"
+            and item[1] in _CLAIM_JOINS
+            and before == ("b", ",")
+            and not listing
+        )
+        if (item == ("b", ";") or join) and any(x[0] == "c" for x in claims[-1]):
+            if before == ("b", ","):
+                claims[-1].pop()
             claims.append([])
         else:
             claims[-1].append(item)
@@ -273,7 +313,7 @@ def read(text: str, neg_window: int) -> Doc:
 def parse_text(text: str, neg_window: int) -> ParsedPoint:
     """Read a key point's text into claims of slots of concepts (without author terms)."""
     doc = read(strip_markdown(text), neg_window)
-    items = _fold_examples(_items(doc))
+    items, examples = _fold_examples(_items(doc))
     claims = []
     for claim_items in _claims(items):
         seen: set[str] = set()  # one concept per key within a claim: "killed ... or be killed"
@@ -284,7 +324,8 @@ def parse_text(text: str, neg_window: int) -> ParsedPoint:
                 slots.append(kept)
         if slots:
             claims.append(slots)
-    return ParsedPoint(claims)
+    first = doc.tokens[0].key if doc.tokens else ""
+    return ParsedPoint(claims, examples=examples, listing=first in _LISTING)
 
 
 def content_keys(text: str) -> frozenset[str]:

@@ -166,6 +166,11 @@ def _attach_terms(parsed: ParsedPoint, terms: Sequence[tuple[str, Sequence[str]]
         forms = [f for f in (term_form(t, neg_window) for t in alternatives) if f]
         for concept in targets:
             concept.forms.extend(forms)
+        if anchor:  # a synonym of an example counts as that example
+            stems = content_keys(anchor)
+            for concept in (c for group in parsed.examples for phrase in group.phrases for c in phrase):
+                if concept.stems & stems:
+                    concept.forms.extend(forms)
 
 
 def _anchor_targets(concepts: list[Concept], anchor: str, neg_window: int) -> list[Concept]:

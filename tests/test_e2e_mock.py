@@ -96,7 +96,9 @@ def test_two_question_mock_interview_with_countdown_reveal_and_rating(tmp_path):
         page.screenshot(path=str(SCREENSHOTS / "mock-results.png"), full_page=True)
 
         page.get_by_role("link", name="Start another mock interview").click()
+        page.wait_for_url(f"{base}/roles/test-role/mock")  # count() does not wait for the page
         row = page.locator("table.mock-past tbody tr")
+        row.first.wait_for()
         assert row.count() == 1
         assert "Rated" in row.inner_text() and "83% of key points" in row.inner_text()
         assert errors == []

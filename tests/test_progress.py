@@ -424,7 +424,9 @@ def test_dashboard_reuses_its_card_scan_only_while_nothing_it_shows_has_changed(
     # A write to the user's cards (a suspension here) moves study_version: the next view scans.
     with app.app_context():
         db.session.execute(
-            db.text("INSERT INTO card_flag (user_id, question_id, suspended, leech) VALUES (:u, :q, 1, 0)"),
+            db.text(
+                "INSERT INTO card_flag (user_id, question_id, suspended, leech) VALUES (:u, :q, true, false)"
+            ),
             {"u": user.id, "q": history["q-0"]},
         )
         db.session.commit()

@@ -42,13 +42,14 @@ class Planner:
 
 def seconds_per_card(user: User) -> tuple[float, float]:
     """(review, first showing) mean seconds from the user's own timed reviews, else the defaults."""
-    first = Review.prev_state == 0
+    # Grouped by the label: PostgreSQL does not see two CASEs with their own bound values as one.
+    first = case((Review.prev_state == 0, 1), else_=0).label("is_first")
     rows = db.session.execute(
-        db.select(case((first, 1), else_=0), func.avg(Review.duration_ms), func.count())
+        db.select(first, func.avg(Review.duration_ms), func.count())
         .where(Review.user_id == user.id, Review.duration_ms > 0)
-        .group_by(case((first, 1), else_=0))
+        .group_by(first)
     ).all()
-    means = {kind: ms / 1000 for kind, ms, n in rows if n >= 5}
+    means = {kind: float(ms) / 1000 for kind, ms, n in rows if n >= 5}  # PostgreSQL: avg is a Decimal
     return means.get(0, DEFAULT_REVIEW_SECONDS), means.get(1, DEFAULT_LEARN_SECONDS)
 
 

@@ -68,7 +68,7 @@ def live_server(
         else:
             import_bank(validate(bank))
             db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -78,6 +78,26 @@ def live_server(
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
+
+
+def _closed_before_sending(app):
+    """Buffer each response and close it before the test server writes a byte.
+
+    Werkzeug's development server skips closing a response when the browser drops the connection
+    while it drains the socket (Chromium cancels a favicon or asset request when a page navigates), so
+    a file send_file opened is left to the garbage collector and its ResourceWarning fails a later
+    test. gunicorn closes it; this keeps the test server from leaking instead.
+    """
+
+    def wsgi(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return wsgi
 
 
 def register(page, base: str, email: str = "learner@example.com", name: str = "Learner") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,8 @@ def test_every_main_page_passes_the_accessibility_check(tmp_path, scheme):
         history = page.locator("a", has_text="History").first
         page.goto(f"{base}/roles/{SLUG}/drill")
         page.locator("#card").get_by_role("link", name="History").click()
+        page.wait_for_url(re.compile(r".*/questions/\d+/history$"))  # audit the new page, not the unload
+        page.wait_for_load_state()
         audit("history")
         del history
         make_admin(tmp_path, "a11y@example.com")
